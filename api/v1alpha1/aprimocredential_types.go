@@ -1,0 +1,279 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Flow names the Aprimo OAuth 2.0 flow used to get access tokens.
+// +kubebuilder:validation:Enum=ClientCredentials;RefreshToken;ResourceOwnerPassword
+type Flow string
+
+const (
+	// FlowClientCredentials acts as the user set on the Aprimo registration.
+	FlowClientCredentials Flow = "ClientCredentials"
+	// FlowRefreshToken follows a rotating refresh-token chain seeded by a bootstrap token.
+	FlowRefreshToken Flow = "RefreshToken"
+	// FlowResourceOwnerPassword acts as a user, with their user name and user token.
+	FlowResourceOwnerPassword Flow = "ResourceOwnerPassword"
+)
+
+// AprimoCredentialSpec says where and how to get Aprimo access tokens, and where to put them.
+// +kubebuilder:validation:XValidation:rule="has(self.tenant) != has(self.url)",message="set exactly one of spec.tenant (e.g. acme) and spec.url (e.g. https://acme.aprimo.com)"
+// +kubebuilder:validation:XValidation:rule="self.flow != 'RefreshToken' || has(self.refreshTokenRef)",message="spec.refreshTokenRef is required when spec.flow is RefreshToken: name the Secret holding the bootstrap refresh token"
+// +kubebuilder:validation:XValidation:rule="self.flow != 'ResourceOwnerPassword' || has(self.userTokenRef)",message="spec.userTokenRef is required when spec.flow is ResourceOwnerPassword: name the Secret holding the user name and user token"
+// +kubebuilder:validation:XValidation:rule="!has(self.refreshTokenRef) || self.flow == 'RefreshToken'",message="spec.refreshTokenRef is only used by flow RefreshToken; remove it or set spec.flow: RefreshToken"
+// +kubebuilder:validation:XValidation:rule="!has(self.userTokenRef) || self.flow == 'ResourceOwnerPassword'",message="spec.userTokenRef is only used by flow ResourceOwnerPassword; remove it or set spec.flow: ResourceOwnerPassword"
+type AprimoCredentialSpec struct {
+	// tenant is the Aprimo tenant name; tokens come from
+	// https://<tenant>.aprimo.com/login/connect/token. Set exactly one of tenant and url.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')",message="spec.tenant must be a DNS label: lower-case letters, digits and '-', e.g. acme for acme.aprimo.com"
+	Tenant string `json:"tenant,omitempty"`
+
+	// url is the base URL of the Aprimo tenant, for example https://acme.aprimo.com;
+	// tokens come from <url>/login/connect/token. Only https is accepted. Set exactly
+	// one of tenant and url. The host must also be allowed by the operator's
+	// --allowed-token-hosts.
+	// +optional
+	// +kubebuilder:validation:MaxLength=2048
+	// +kubebuilder:validation:XValidation:rule="self.startsWith('https://') && self.size() > 8",message="spec.url must be an https:// URL, e.g. https://acme.aprimo.com"
+	// +kubebuilder:validation:XValidation:rule="!self.contains('@') && !self.contains('?') && !self.contains('#')",message="spec.url must be a plain base URL without user info, query or fragment"
+	URL string `json:"url,omitempty"`
+
+	// flow is the OAuth 2.0 flow: ClientCredentials (default; acts as the user set on
+	// the registration), RefreshToken (follows a rotating refresh-token chain started
+	// from refreshTokenRef) or ResourceOwnerPassword (a user name and user token from
+	// userTokenRef). It must match the registration's OAuth Flow Type in Aprimo.
+	// +optional
+	// +kubebuilder:default=ClientCredentials
+	Flow Flow `json:"flow,omitempty"`
+
+	// scopes are requested space-separated; default [api]. Aprimo knows api,
+	// reporting-api, offline_access (a refresh token with ResourceOwnerPassword) and
+	// filestore-access. Not sent by the RefreshToken flow, whose scopes are those of
+	// the bootstrap token.
+	// +optional
+	// +kubebuilder:default={api}
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=128
+	// +kubebuilder:validation:items:Pattern=`^[!#-\[\]-~]+$`
+	// +listType=set
+	Scopes []string `json:"scopes,omitempty"`
+
+	// clientSecretRef names the Secret, in the same namespace, that holds the
+	// client ID and client secret of the Aprimo registration.
+	// +required
+	ClientSecretRef ClientSecretReference `json:"clientSecretRef"`
+
+	// refreshTokenRef names the Secret holding the bootstrap refresh token. Required
+	// for, and only used by, flow RefreshToken. The operator never writes to it: it
+	// keeps the live token of the rotating chain in its own Secret
+	// <metadata.name>-aprimo-state, and uses this one again only when its value changes.
+	// +optional
+	RefreshTokenRef *RefreshTokenReference `json:"refreshTokenRef,omitempty"`
+
+	// userTokenRef names the Secret holding the Aprimo user name and user token.
+	// Required for, and only used by, flow ResourceOwnerPassword.
+	// +optional
+	UserTokenRef *UserTokenReference `json:"userTokenRef,omitempty"`
+
+	// target describes the Secret the access token is written to.
+	// +optional
+	Target TargetSecret `json:"target,omitzero"`
+
+	// renewBefore is how long before expiry the token is refreshed. Default: one
+	// third of the lifetime Aprimo granted. Clamped to between 10s and 90% of that
+	// lifetime.
+	// +optional
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+	// +kubebuilder:validation:XValidation:rule="duration(self) > duration('0s')",message="spec.renewBefore must be a positive duration such as 10m"
+	RenewBefore *metav1.Duration `json:"renewBefore,omitempty"`
+
+	// suspend stops all token requests while true. The target Secret is kept.
+	// +optional
+	Suspend bool `json:"suspend,omitempty"`
+}
+
+// ClientSecretReference names a Secret with the client ID and client secret.
+type ClientSecretReference struct {
+	// name of the Secret, in the AprimoCredential's namespace.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+
+	// clientIDKey is the key holding the client ID. Default client-id.
+	// +optional
+	// +kubebuilder:default=client-id
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	ClientIDKey string `json:"clientIDKey,omitempty"`
+
+	// clientSecretKey is the key holding the client secret. Default client-secret.
+	// +optional
+	// +kubebuilder:default=client-secret
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	ClientSecretKey string `json:"clientSecretKey,omitempty"`
+}
+
+// RefreshTokenReference names a Secret with a bootstrap refresh token.
+type RefreshTokenReference struct {
+	// name of the Secret, in the AprimoCredential's namespace.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+
+	// key holding the refresh token. Default refresh-token.
+	// +optional
+	// +kubebuilder:default=refresh-token
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	Key string `json:"key,omitempty"`
+}
+
+// UserTokenReference names a Secret with an Aprimo user name and user token.
+type UserTokenReference struct {
+	// name of the Secret, in the AprimoCredential's namespace.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+
+	// usernameKey is the key holding the user name. Default username.
+	// +optional
+	// +kubebuilder:default=username
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	UsernameKey string `json:"usernameKey,omitempty"`
+
+	// userTokenKey is the key holding the user token (from the user menu in
+	// Aprimo, sent as the password). Default user-token.
+	// +optional
+	// +kubebuilder:default=user-token
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	UserTokenKey string `json:"userTokenKey,omitempty"`
+}
+
+// TargetSecret describes the Secret the operator writes the token to. It holds
+// access_token, token_type, expires_at (RFC 3339, UTC) and authorization
+// ("Bearer <token>", ready for an HTTP header).
+type TargetSecret struct {
+	// name of the Secret. Default: the AprimoCredential's name. A Secret of that
+	// name that this AprimoCredential does not own is never overwritten.
+	// +optional
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')",message="spec.target.name must be a valid Secret name (a DNS subdomain)"
+	Name string `json:"name,omitempty"`
+
+	// labels are copied onto the target Secret.
+	// +optional
+	Labels map[string]string `json:"labels,omitempty"`
+
+	// annotations are copied onto the target Secret.
+	// +optional
+	Annotations map[string]string `json:"annotations,omitempty"`
+}
+
+// AprimoCredentialStatus reports the token the target Secret holds and what is wrong, if anything.
+type AprimoCredentialStatus struct {
+	// observedGeneration is the generation of the spec the last completed pass acted on.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// conditions: Ready (True exactly while the target Secret holds an unexpired
+	// token) and Stalled (True while only a person can fix the credential).
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +patchStrategy=merge
+	// +patchMergeKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty" patchStrategy:"merge" patchMergeKey:"type"`
+
+	// expiresAt is when the token in the target Secret expires.
+	// +optional
+	ExpiresAt *metav1.Time `json:"expiresAt,omitempty"`
+
+	// renewalTime is when the next token request is due: the planned refresh, or
+	// the next retry after a failure.
+	// +optional
+	RenewalTime *metav1.Time `json:"renewalTime,omitempty"`
+
+	// lastRefreshTime is when the token in the target Secret was requested.
+	// +optional
+	LastRefreshTime *metav1.Time `json:"lastRefreshTime,omitempty"`
+
+	// failedAttempts counts token requests that failed since the last success.
+	// +optional
+	FailedAttempts int32 `json:"failedAttempts,omitempty"`
+
+	// lastFailureTime is when the last token request failed.
+	// +optional
+	LastFailureTime *metav1.Time `json:"lastFailureTime,omitempty"`
+
+	// lastRefreshRequest is the last value of the
+	// aprimo.credentials.dev/refresh-requested-at annotation that was acted on.
+	// +optional
+	LastRefreshRequest string `json:"lastRefreshRequest,omitempty"`
+
+	// inputsHash fingerprints the spec and input Secret versions of the last token
+	// request, so that a change to them is retried at once after a failure.
+	// +optional
+	InputsHash string `json:"inputsHash,omitempty"`
+}
+
+// AprimoCredential keeps a valid Aprimo access token in a Secret, refreshing it
+// before it expires.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=aprimocred,categories=aprimo
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Expires",type=date,JSONPath=`.status.expiresAt`
+// +kubebuilder:printcolumn:name="Next Refresh",type=date,JSONPath=`.status.renewalTime`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="!has(self.spec.target) || !has(self.spec.target.name) || self.spec.target.name != self.metadata.name + '-aprimo-state'",message="spec.target.name must not be <metadata.name>-aprimo-state, the operator's own state Secret"
+type AprimoCredential struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// metadata is the standard object metadata.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitzero"`
+
+	// spec says where and how to get tokens, and where to put them.
+	// +required
+	Spec AprimoCredentialSpec `json:"spec"`
+
+	// status reports the current token and any failure.
+	// +optional
+	Status AprimoCredentialStatus `json:"status,omitzero"`
+}
+
+// AprimoCredentialList is a list of AprimoCredentials.
+// +kubebuilder:object:root=true
+type AprimoCredentialList struct {
+	metav1.TypeMeta `json:",inline"`
+	// +optional
+	metav1.ListMeta `json:"metadata,omitzero"`
+	Items           []AprimoCredential `json:"items"`
+}
+
+// TargetName is the name of the Secret the token is written to.
+func (c *AprimoCredential) TargetName() string {
+	if c.Spec.Target.Name != "" {
+		return c.Spec.Target.Name
+	}
+	return c.Name
+}
+
+// StateSecretName is the name of the operator-owned Secret holding a refresh-token chain.
+func (c *AprimoCredential) StateSecretName() string {
+	return c.Name + StateSecretSuffix
+}

@@ -1,0 +1,25 @@
+package v1alpha1
+
+// Labels, annotations and Secret keys that users and workloads rely on.
+const (
+	// RefreshRequestedAtAnnotation, set on an AprimoCredential to any new value,
+	// requests one immediate token refresh per distinct value.
+	RefreshRequestedAtAnnotation = GroupName + "/refresh-requested-at"
+
+	// ManagedByLabel and ManagedByValue mark every Secret the operator writes;
+	// the operator caches only Secrets carrying them.
+	ManagedByLabel = "app.kubernetes.io/managed-by"
+	ManagedByValue = "aprimo-credential-operator"
+	// CredentialLabel names the AprimoCredential a Secret belongs to.
+	CredentialLabel = GroupName + "/credential"
+
+	// Keys of the target Secret.
+	AccessTokenKey   = "access_token"
+	TokenTypeKey     = "token_type"
+	ExpiresAtKey     = "expires_at"
+	AuthorizationKey = "authorization"
+
+	// StateSecretSuffix names the operator-owned Secret that holds a refresh-token
+	// chain: <metadata.name>-aprimo-state. Workloads never mount it.
+	StateSecretSuffix = "-aprimo-state"
+)

@@ -1,0 +1,205 @@
+// Package controllers holds the AprimoCredential reconciler.
+package controllers
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/klog/v2"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/aprimo-credential-operator/aprimo-credential-operator/api/v1alpha1"
+	"github.com/aprimo-credential-operator/aprimo-credential-operator/internal/aprimo"
+	"github.com/aprimo-credential-operator/aprimo-credential-operator/internal/policy"
+)
+
+// FieldOwner is the field manager of every write the operator makes.
+const FieldOwner = "aprimo-credential-operator"
+
+var fieldOwner = client.FieldOwner(FieldOwner)
+
+// AprimoCredentialReconciler keeps a valid Aprimo access token in each
+// AprimoCredential's target Secret.
+type AprimoCredentialReconciler struct {
+	// Client reads AprimoCredentials and the operator's own labelled Secrets from the cache.
+	client.Client
+	// APIReader reads input Secrets and the chain state directly from the API server.
+	APIReader client.Reader
+	// SecretMetadata reads Secret metadata from a metadata-only cache.
+	SecretMetadata client.Reader
+	Scheme         *runtime.Scheme
+	Clock          clock.PassiveClock
+	Recorder       events.EventRecorder
+	Tokens         TokenSource
+	Hosts          aprimo.HostAllowlist
+	// Random returns a number in [0,1) for backoff jitter.
+	Random func() float64
+}
+
+// pass is what one reconcile learns about one credential.
+type pass struct {
+	cred      *v1alpha1.AprimoCredential
+	before    *v1alpha1.AprimoCredential
+	now       time.Time
+	stored    *storedToken
+	inputs    string // inputs hash; "" until computed
+	requested bool   // a token request was made
+	completed bool   // the pass ran to a decision; observedGeneration may move
+}
+
+// +kubebuilder:rbac:groups=aprimo.credentials.dev,resources=aprimocredentials,verbs=get;list;watch
+// +kubebuilder:rbac:groups=aprimo.credentials.dev,resources=aprimocredentials/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile makes sure the target Secret holds a token that is valid now and
+// is refreshed before it expires.
+func (r *AprimoCredentialReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, reterr error) {
+	cred := &v1alpha1.AprimoCredential{}
+	if err := r.Get(ctx, req.NamespacedName, cred); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err) // gone: its Secrets are garbage collected
+	}
+	p := &pass{cred: cred, before: cred.DeepCopy(), now: r.Clock.Now()}
+	defer func() { reterr = errors.Join(reterr, r.writeStatus(ctx, p)) }()
+
+	stored, f, err := r.observeTarget(ctx, cred)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	p.stored = stored
+	if f != nil {
+		return r.fail(p, f), nil
+	}
+	if cred.Spec.Suspend {
+		return r.suspend(p), nil
+	}
+	if f := r.checkHost(cred); f != nil {
+		return r.fail(p, f), nil
+	}
+	if p.inputs, f, err = r.inputsHash(ctx, cred); err != nil || f != nil {
+		return r.fail(p, f), err
+	}
+
+	decision := policy.Decide(r.observe(p))
+	if !decision.Request {
+		return r.keep(ctx, p, decision.WakeAt)
+	}
+	logf.FromContext(ctx).V(1).Info("Requesting a token", "credential", klog.KObj(cred), "why", decision.Why)
+	tok, err := r.issue(ctx, p)
+	if err != nil {
+		return r.failRequest(p, err)
+	}
+	return r.store(ctx, p, tok)
+}
+
+// observe gathers what policy.Decide needs.
+func (r *AprimoCredentialReconciler) observe(p *pass) policy.Observation {
+	st := p.cred.Status
+	o := policy.Observation{
+		Now:              p.now,
+		HasToken:         p.stored.usable(p.now),
+		TokenExpiresAt:   p.stored.expiresAt,
+		TokenInputs:      p.stored.inputs,
+		Inputs:           p.inputs,
+		FailedAttempts:   st.FailedAttempts,
+		FailedInputs:     st.InputsHash,
+		RefreshRequested: refreshRequest(p.cred) != "" && refreshRequest(p.cred) != st.LastRefreshRequest,
+	}
+	if o.HasToken {
+		o.TokenRenewal = r.renewalTime(p.cred, p.stored.issuedAt, p.stored.expiresAt)
+	}
+	if st.RenewalTime != nil {
+		o.NextAttempt = st.RenewalTime.Time
+	}
+	return o
+}
+
+// issue reads the input Secrets and requests a token with them.
+func (r *AprimoCredentialReconciler) issue(ctx context.Context, p *pass) (*aprimo.Token, error) {
+	creds, f, err := r.readCredentials(ctx, p.cred)
+	if f != nil {
+		return nil, f
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.requested = true
+	return r.requestToken(ctx, p.cred, creds)
+}
+
+// store writes a new token to the target Secret and schedules its renewal.
+func (r *AprimoCredentialReconciler) store(ctx context.Context, p *pass, tok *aprimo.Token) (ctrl.Result, error) {
+	var existing = p.stored.secret
+	if _, err := r.applyTarget(ctx, p.cred, existing, contentFromToken(tok, p.inputs)); err != nil {
+		return ctrl.Result{}, err
+	}
+	renewal := r.renewalTime(p.cred, tok.IssuedAt, tok.ExpiresAt)
+	r.markIssued(p, tok.IssuedAt, tok.ExpiresAt, renewal)
+	logf.FromContext(ctx).Info("Refreshed token", "credential", klog.KObj(p.cred), "secret", p.cred.TargetName(),
+		"expiresAt", tok.ExpiresAt.UTC().Format(time.RFC3339), "renewalTime", renewal.UTC().Format(time.RFC3339))
+	return requeueAt(p.now, renewal), nil
+}
+
+// keep leaves a valid token in place: it repairs the target Secret's metadata
+// if someone changed it, refreshes the status from the stored token, and waits.
+func (r *AprimoCredentialReconciler) keep(ctx context.Context, p *pass, wakeAt time.Time) (ctrl.Result, error) {
+	if p.cred.Status.FailedAttempts > 0 {
+		r.markStillFailing(p)
+		return requeueAt(p.now, wakeAt), nil
+	}
+	if _, err := r.applyTarget(ctx, p.cred, p.stored.secret, contentFromSecret(p.stored.secret)); err != nil {
+		return ctrl.Result{}, err
+	}
+	r.markIssued(p, p.stored.issuedAt, p.stored.expiresAt, wakeAt)
+	return requeueAt(p.now, wakeAt), nil
+}
+
+// suspend stops refreshing; the target Secret keeps what it holds.
+func (r *AprimoCredentialReconciler) suspend(p *pass) ctrl.Result {
+	r.markSuspended(p)
+	return ctrl.Result{}
+}
+
+// fail records a failure found before any token request.
+func (r *AprimoCredentialReconciler) fail(p *pass, f *failure) ctrl.Result {
+	if f == nil {
+		return ctrl.Result{}
+	}
+	return requeueAt(p.now, r.markFailed(p, f))
+}
+
+// failRequest records a failed token request, or returns an API error for a retry.
+func (r *AprimoCredentialReconciler) failRequest(p *pass, err error) (ctrl.Result, error) {
+	var f *failure
+	var ae *aprimo.Error
+	if !errors.As(err, &f) && !errors.As(err, &ae) {
+		return ctrl.Result{}, err // the API server, not Aprimo: controller-runtime retries
+	}
+	return requeueAt(p.now, r.markFailed(p, fromTokenError(p.cred, err))), nil
+}
+
+// renewalTime is when a token of this credential is refreshed.
+func (r *AprimoCredentialReconciler) renewalTime(cred *v1alpha1.AprimoCredential, issuedAt, expiresAt time.Time) time.Time {
+	var renewBefore time.Duration
+	if cred.Spec.RenewBefore != nil {
+		renewBefore = cred.Spec.RenewBefore.Duration
+	}
+	return policy.RenewalTime(issuedAt, expiresAt, renewBefore, string(cred.UID))
+}
+
+func refreshRequest(cred *v1alpha1.AprimoCredential) string {
+	return cred.Annotations[v1alpha1.RefreshRequestedAtAnnotation]
+}
+
+func requeueAt(now, t time.Time) ctrl.Result {
+	if t.IsZero() {
+		return ctrl.Result{}
+	}
+	return ctrl.Result{RequeueAfter: policy.RequeueAfter(now, t)}
+}

@@ -1,0 +1,113 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/util/retry"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	"github.com/aprimo-credential-operator/aprimo-credential-operator/api/v1alpha1"
+	"github.com/aprimo-credential-operator/aprimo-credential-operator/internal/policy"
+)
+
+// The state Secret <name>-aprimo-state holds the live refresh token of a
+// chain. The phase and the bootstrap hash are annotations, so they can be read
+// without the token.
+const (
+	refreshTokenKey     = "refresh-token"
+	phaseAnnotation     = v1alpha1.GroupName + "/chain-phase"
+	bootstrapAnnotation = v1alpha1.GroupName + "/bootstrap-sha256"
+)
+
+// persistBackoff bounds how long a new refresh token is retried into the state
+// Secret when the API server fails: the token is the only live one.
+var persistBackoff = wait.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 8, Cap: 10 * time.Second}
+
+// chainStore reads and writes the state Secret. Every read goes to the API
+// server, never to the cache: a stale "no state" would resend the bootstrap token.
+type chainStore struct {
+	r    *AprimoCredentialReconciler
+	cred *v1alpha1.AprimoCredential
+}
+
+func (c chainStore) key() types.NamespacedName {
+	return types.NamespacedName{Namespace: c.cred.Namespace, Name: c.cred.StateSecretName()}
+}
+
+// load returns the chain state and its Secret; both nil when there is none yet.
+func (c chainStore) load(ctx context.Context) (*policy.ChainState, *corev1.Secret, error) {
+	s := &corev1.Secret{}
+	err := c.r.APIReader.Get(ctx, c.key(), s)
+	if apierrors.IsNotFound(err) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if !metav1.IsControlledBy(s, c.cred) {
+		return nil, nil, stalled(v1alpha1.ReasonTargetSecretConflict,
+			"Secret %s/%s, where the operator keeps the refresh-token chain, exists and is not owned by this AprimoCredential: delete or rename it.",
+			s.Namespace, s.Name)
+	}
+	return &policy.ChainState{
+		RefreshToken:    string(s.Data[refreshTokenKey]),
+		Phase:           policy.ChainPhase(s.Annotations[phaseAnnotation]),
+		BootstrapSHA256: s.Annotations[bootstrapAnnotation],
+	}, s, nil
+}
+
+// write stores st with compare-and-swap on the resourceVersion of current
+// (nil: create). It returns the stored Secret.
+func (c chainStore) write(ctx context.Context, current *corev1.Secret, st policy.ChainState) (*corev1.Secret, error) {
+	s := current.DeepCopy()
+	if s == nil {
+		s = &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: c.cred.Namespace, Name: c.cred.StateSecretName()}}
+	}
+	if s.Labels == nil {
+		s.Labels = map[string]string{}
+	}
+	s.Labels[v1alpha1.ManagedByLabel] = v1alpha1.ManagedByValue
+	s.Labels[v1alpha1.CredentialLabel] = c.cred.Name
+	if s.Annotations == nil {
+		s.Annotations = map[string]string{}
+	}
+	s.Annotations[phaseAnnotation] = string(st.Phase)
+	s.Annotations[bootstrapAnnotation] = st.BootstrapSHA256
+	s.Type = corev1.SecretTypeOpaque
+	s.Data = map[string][]byte{refreshTokenKey: []byte(st.RefreshToken)}
+	if err := controllerutil.SetControllerReference(c.cred, s, c.r.Scheme); err != nil {
+		return nil, err
+	}
+	var err error
+	if current == nil {
+		err = c.r.Create(ctx, s, fieldOwner)
+	} else {
+		err = c.r.Update(ctx, s, fieldOwner) // carries current's resourceVersion: compare-and-swap
+	}
+	return s, err
+}
+
+// persist stores st whatever the state Secret holds now, re-reading it on each
+// conflict and retrying API failures for a bounded time. It is used for the
+// answer of a refresh: the new token is the only live one and must not be lost.
+func (c chainStore) persist(ctx context.Context, st policy.ChainState) error {
+	retriable := func(err error) bool {
+		var f *failure
+		return ctx.Err() == nil && !errors.As(err, &f)
+	}
+	return retry.OnError(persistBackoff, retriable, func() error {
+		_, current, err := c.load(ctx)
+		if err != nil {
+			return err
+		}
+		_, err = c.write(ctx, current, st)
+		return err
+	})
+}

@@ -1,0 +1,101 @@
+package controllers
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aprimo-credential-operator/aprimo-credential-operator/api/v1alpha1"
+	"github.com/aprimo-credential-operator/aprimo-credential-operator/internal/aprimo"
+)
+
+// failure is a reason the credential cannot get or keep a token, in the words
+// of its conditions. Its message says what to do and never holds a secret.
+type failure struct {
+	Reason     string
+	Stalled    bool // only a person can fix it
+	Message    string
+	RetryAfter time.Duration
+}
+
+func (f *failure) Error() string { return f.Reason + ": " + f.Message }
+
+func stalled(reason, format string, args ...any) *failure {
+	return &failure{Reason: reason, Stalled: true, Message: fmt.Sprintf(format, args...)}
+}
+
+// classes maps each class of Aprimo error to a condition reason, whether it
+// stalls the credential, and what to do about it. This is the one table.
+var classes = map[aprimo.ErrorClass]struct {
+	reason  string
+	stalled bool
+	advice  string
+}{
+	aprimo.ClassHostNotAllowed: {v1alpha1.ReasonHostNotAllowed, true,
+		"Add the host to the operator's --allowed-token-hosts, or correct spec.tenant or spec.url."},
+	aprimo.ClassInvalidClient: {v1alpha1.ReasonInvalidClient, true,
+		"Check the client ID and client secret in Secret %s. A new or changed Aprimo registration can take up to 15 minutes to become active."},
+	aprimo.ClassUnauthorizedClient: {v1alpha1.ReasonUnauthorizedClient, true,
+		"The Aprimo registration does not allow this flow: set its OAuth Flow Type to match spec.flow (%s)."},
+	aprimo.ClassInvalidGrant: {v1alpha1.ReasonInvalidGrant, true,
+		"Aprimo rejected the grant: %s."},
+	aprimo.ClassInvalidScope: {v1alpha1.ReasonInvalidScope, true,
+		"Aprimo rejected the requested scopes %v: check spec.scopes against what the registration allows."},
+	aprimo.ClassRateLimited: {v1alpha1.ReasonRateLimited, false,
+		"Aprimo is rate limiting token requests; retrying with backoff."},
+	aprimo.ClassUnavailable: {v1alpha1.ReasonEndpointUnavailable, false,
+		"The token endpoint could not be reached or failed; retrying with backoff."},
+	aprimo.ClassInvalidResponse: {v1alpha1.ReasonInvalidResponse, false,
+		"The token endpoint did not answer with a token; retrying with backoff."},
+}
+
+// fromTokenError turns an error of a token request into a failure.
+func fromTokenError(cred *v1alpha1.AprimoCredential, err error) *failure {
+	var f *failure
+	if errors.As(err, &f) {
+		return f
+	}
+	var ae *aprimo.Error
+	if !errors.As(err, &ae) {
+		return &failure{Reason: v1alpha1.ReasonEndpointUnavailable, Message: "Token request failed: " + err.Error()}
+	}
+	c, ok := classes[ae.Class]
+	if !ok {
+		c = classes[aprimo.ClassInvalidResponse]
+	}
+	advice := c.advice
+	switch ae.Class {
+	case aprimo.ClassInvalidClient:
+		advice = fmt.Sprintf(advice, cred.Namespace+"/"+cred.Spec.ClientSecretRef.Name)
+	case aprimo.ClassUnauthorizedClient:
+		advice = fmt.Sprintf(advice, cred.Spec.Flow)
+	case aprimo.ClassInvalidGrant:
+		advice = fmt.Sprintf(advice, grantAdvice(cred))
+	case aprimo.ClassInvalidScope:
+		advice = fmt.Sprintf(advice, cred.Spec.Scopes)
+	}
+	return &failure{
+		Reason:     c.reason,
+		Stalled:    c.stalled,
+		Message:    ae.Error() + ". " + advice,
+		RetryAfter: ae.RetryAfter,
+	}
+}
+
+// grantAdvice says how to fix a rejected grant for each flow.
+func grantAdvice(cred *v1alpha1.AprimoCredential) string {
+	switch cred.Spec.Flow {
+	case v1alpha1.FlowRefreshToken:
+		return reseedAdvice(cred)
+	case v1alpha1.FlowResourceOwnerPassword:
+		return fmt.Sprintf("check the user name and user token in Secret %s/%s", cred.Namespace, cred.Spec.UserTokenRef.Name)
+	default:
+		return "check the registration in Aprimo"
+	}
+}
+
+// reseedAdvice tells a person how to start a lost refresh-token chain again.
+func reseedAdvice(cred *v1alpha1.AprimoCredential) string {
+	return fmt.Sprintf("the refresh-token chain is lost: get a new refresh token (the Authorization Code with PKCE flow) and put it in Secret %s/%s under key %q; the operator starts a new chain from it at once",
+		cred.Namespace, cred.Spec.RefreshTokenRef.Name, cred.Spec.RefreshTokenRef.Key)
+}

@@ -1,0 +1,162 @@
+package controllers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/aprimo-credential-operator/aprimo-credential-operator/api/v1alpha1"
+	"github.com/aprimo-credential-operator/aprimo-credential-operator/internal/aprimo"
+)
+
+// secretRef is one key of one input Secret.
+type secretRef struct{ name, key string }
+
+// inputRefs lists the input Secrets a credential reads, by flow.
+func inputRefs(cred *v1alpha1.AprimoCredential) (clientID, clientSecret, extra1, extra2 secretRef) {
+	s := cred.Spec
+	clientID = secretRef{s.ClientSecretRef.Name, s.ClientSecretRef.ClientIDKey}
+	clientSecret = secretRef{s.ClientSecretRef.Name, s.ClientSecretRef.ClientSecretKey}
+	switch {
+	case s.Flow == v1alpha1.FlowRefreshToken && s.RefreshTokenRef != nil:
+		extra1 = secretRef{s.RefreshTokenRef.Name, s.RefreshTokenRef.Key}
+	case s.Flow == v1alpha1.FlowResourceOwnerPassword && s.UserTokenRef != nil:
+		extra1 = secretRef{s.UserTokenRef.Name, s.UserTokenRef.UsernameKey}
+		extra2 = secretRef{s.UserTokenRef.Name, s.UserTokenRef.UserTokenKey}
+	}
+	return clientID, clientSecret, extra1, extra2
+}
+
+// inputSecretNames returns the names of the Secrets a credential reads; the
+// field index that maps Secret changes back to credentials uses it.
+func inputSecretNames(cred *v1alpha1.AprimoCredential) []string {
+	a, b, c, d := inputRefs(cred)
+	var names []string
+	for _, r := range []secretRef{a, b, c, d} {
+		if r.name != "" && !slices.Contains(names, r.name) {
+			names = append(names, r.name)
+		}
+	}
+	return names
+}
+
+// endpoint returns the base URL of the credential's token endpoint.
+func endpoint(cred *v1alpha1.AprimoCredential) string {
+	if cred.Spec.URL != "" {
+		return strings.TrimRight(cred.Spec.URL, "/")
+	}
+	return aprimo.TenantBaseURL(cred.Spec.Tenant)
+}
+
+// checkHost fails before anything is read or sent when the endpoint's host is not allowed.
+func (r *AprimoCredentialReconciler) checkHost(cred *v1alpha1.AprimoCredential) *failure {
+	u, err := url.Parse(endpoint(cred))
+	if err != nil || u.Scheme != "https" || u.Hostname() == "" {
+		return stalled(v1alpha1.ReasonHostNotAllowed, "The token endpoint %q is not a valid https URL: correct spec.tenant or spec.url.", endpoint(cred))
+	}
+	if !r.Hosts.Allows(u.Hostname()) {
+		return stalled(v1alpha1.ReasonHostNotAllowed, "The host %s is not in the operator's --allowed-token-hosts (%s): add it there, or correct spec.tenant or spec.url.",
+			u.Hostname(), strings.Join(r.Hosts, ","))
+	}
+	return nil
+}
+
+// inputsHash fingerprints what a token is requested with: the endpoint, flow,
+// scopes, references, and the versions of the input Secrets (from the
+// metadata-only cache, so computing it costs no API call). A token issued with
+// other inputs is replaced at once.
+func (r *AprimoCredentialReconciler) inputsHash(ctx context.Context, cred *v1alpha1.AprimoCredential) (string, *failure, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%s\n%s\n", endpoint(cred), cred.Spec.Flow, strings.Join(cred.Spec.Scopes, " "))
+	a, b, c, d := inputRefs(cred)
+	for _, ref := range []secretRef{a, b, c, d} {
+		fmt.Fprintf(h, "%s/%s\n", ref.name, ref.key)
+	}
+	for _, name := range inputSecretNames(cred) {
+		meta := &metav1.PartialObjectMetadata{}
+		meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+		err := r.SecretMetadata.Get(ctx, types.NamespacedName{Namespace: cred.Namespace, Name: name}, meta)
+		if apierrors.IsNotFound(err) {
+			return "", secretNotFound(cred, name), nil
+		}
+		if err != nil {
+			return "", nil, err
+		}
+		fmt.Fprintf(h, "%s %s %s\n", name, meta.UID, meta.ResourceVersion)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16], nil, nil
+}
+
+// credentials are the values a token request is made with. Never log them.
+type credentials struct {
+	clientID, clientSecret string
+	bootstrap              string // RefreshToken flow: the bootstrap refresh token
+	username, userToken    string // ResourceOwnerPassword flow
+}
+
+// readCredentials reads the input Secrets directly from the API server: user
+// Secrets are never cached, so no cluster-wide Secret informer is started.
+func (r *AprimoCredentialReconciler) readCredentials(ctx context.Context, cred *v1alpha1.AprimoCredential) (*credentials, *failure, error) {
+	secrets := map[string]*corev1.Secret{}
+	value := func(ref secretRef) (string, *failure, error) {
+		s, ok := secrets[ref.name]
+		if !ok {
+			s = &corev1.Secret{}
+			err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: cred.Namespace, Name: ref.name}, s)
+			if apierrors.IsNotFound(err) {
+				return "", secretNotFound(cred, ref.name), nil
+			}
+			if err != nil {
+				return "", nil, err
+			}
+			secrets[ref.name] = s
+		}
+		v := strings.TrimSpace(string(s.Data[ref.key]))
+		if v == "" {
+			return "", stalled(v1alpha1.ReasonSecretKeyNotFound, "Secret %s/%s has no key %q, or it is empty: add the key, or set the key name in spec.",
+				cred.Namespace, ref.name, ref.key), nil
+		}
+		if len(v) > maxSecretValueBytes {
+			return "", stalled(v1alpha1.ReasonSecretKeyNotFound, "Key %q of Secret %s/%s is larger than %d bytes, which is not a plausible Aprimo credential: check the key.",
+				ref.key, cred.Namespace, ref.name, maxSecretValueBytes), nil
+		}
+		return v, nil, nil
+	}
+
+	a, b, c, d := inputRefs(cred)
+	out := &credentials{}
+	targets := []*string{&out.clientID, &out.clientSecret, nil, nil}
+	switch cred.Spec.Flow {
+	case v1alpha1.FlowRefreshToken:
+		targets[2] = &out.bootstrap
+	case v1alpha1.FlowResourceOwnerPassword:
+		targets[2], targets[3] = &out.username, &out.userToken
+	}
+	for i, ref := range []secretRef{a, b, c, d} {
+		if targets[i] == nil {
+			continue
+		}
+		v, f, err := value(ref)
+		if f != nil || err != nil {
+			return nil, f, err
+		}
+		*targets[i] = v
+	}
+	return out, nil, nil
+}
+
+// maxSecretValueBytes bounds an input value; Aprimo credentials are short.
+const maxSecretValueBytes = 16 << 10
+
+func secretNotFound(cred *v1alpha1.AprimoCredential, name string) *failure {
+	return stalled(v1alpha1.ReasonSecretNotFound, "Secret %s/%s does not exist: create it, or correct the reference in spec.", cred.Namespace, name)
+}

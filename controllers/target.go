@@ -1,0 +1,179 @@
+package controllers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/aprimo-credential-operator/aprimo-credential-operator/api/v1alpha1"
+	"github.com/aprimo-credential-operator/aprimo-credential-operator/internal/aprimo"
+)
+
+// Annotations the operator keeps on the target Secret. They hold no secret.
+const (
+	issuedAtAnnotation = v1alpha1.GroupName + "/issued-at"
+	inputsAnnotation   = v1alpha1.GroupName + "/inputs-hash"
+	// digestAnnotation detects a hand-edited token: a digest of the data and
+	// the annotations above, as the operator wrote them.
+	digestAnnotation = v1alpha1.GroupName + "/digest"
+)
+
+// storedToken is what the target Secret says about the token it holds.
+type storedToken struct {
+	secret    *corev1.Secret // nil when there is no target Secret
+	valid     bool           // written by this credential, untouched, and parseable
+	issuedAt  time.Time
+	expiresAt time.Time
+	inputs    string
+}
+
+// observeTarget reads the target Secret. Only Secrets with the operator's
+// labels are cached; on a miss it asks the API server, so that a user's Secret
+// of the same name is found and never overwritten.
+func (r *AprimoCredentialReconciler) observeTarget(ctx context.Context, cred *v1alpha1.AprimoCredential) (*storedToken, *failure, error) {
+	key := types.NamespacedName{Namespace: cred.Namespace, Name: cred.TargetName()}
+	s := &corev1.Secret{}
+	err := r.Get(ctx, key, s)
+	if apierrors.IsNotFound(err) {
+		err = r.APIReader.Get(ctx, key, s)
+	}
+	if apierrors.IsNotFound(err) {
+		return &storedToken{}, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if !metav1.IsControlledBy(s, cred) {
+		return nil, stalled(v1alpha1.ReasonTargetSecretConflict,
+			"Secret %s/%s exists and is not owned by this AprimoCredential, so it is never overwritten: delete or rename it, or set spec.target.name.",
+			s.Namespace, s.Name), nil
+	}
+	return parseStoredToken(s), nil, nil
+}
+
+func parseStoredToken(s *corev1.Secret) *storedToken {
+	t := &storedToken{secret: s, inputs: s.Annotations[inputsAnnotation]}
+	if s.Annotations[digestAnnotation] == "" || s.Annotations[digestAnnotation] != digest(s.Data, s.Annotations) {
+		return t
+	}
+	exp, err1 := time.Parse(time.RFC3339, string(s.Data[v1alpha1.ExpiresAtKey]))
+	iss, err2 := time.Parse(time.RFC3339, s.Annotations[issuedAtAnnotation])
+	if err1 != nil || err2 != nil || len(s.Data[v1alpha1.AccessTokenKey]) == 0 {
+		return t
+	}
+	t.valid, t.issuedAt, t.expiresAt = true, iss, exp
+	return t
+}
+
+// usable reports whether the stored token can still be used at now.
+func (t *storedToken) usable(now time.Time) bool {
+	return t.valid && now.Before(t.expiresAt)
+}
+
+// digest covers the token data and the annotations that describe it.
+func digest(data map[string][]byte, annotations map[string]string) string {
+	h := sha256.New()
+	for _, k := range []string{v1alpha1.AccessTokenKey, v1alpha1.TokenTypeKey, v1alpha1.ExpiresAtKey, v1alpha1.AuthorizationKey} {
+		fmt.Fprintf(h, "%s=%x\n", k, data[k])
+	}
+	fmt.Fprintf(h, "%s\n%s\n", annotations[issuedAtAnnotation], annotations[inputsAnnotation])
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// targetContent is the token data and its annotations, as written.
+type targetContent struct {
+	data        map[string][]byte
+	annotations map[string]string
+}
+
+// contentFromToken lays out a freshly issued token.
+func contentFromToken(tok *aprimo.Token, inputs string) targetContent {
+	tokenType := tok.TokenType
+	if tokenType == "" || strings.EqualFold(tokenType, "bearer") {
+		tokenType = "Bearer"
+	}
+	c := targetContent{
+		data: map[string][]byte{
+			v1alpha1.AccessTokenKey:   []byte(tok.AccessToken),
+			v1alpha1.TokenTypeKey:     []byte(tokenType),
+			v1alpha1.ExpiresAtKey:     []byte(tok.ExpiresAt.UTC().Format(time.RFC3339)),
+			v1alpha1.AuthorizationKey: []byte(tokenType + " " + tok.AccessToken),
+		},
+		annotations: map[string]string{
+			issuedAtAnnotation: tok.IssuedAt.UTC().Format(time.RFC3339),
+			inputsAnnotation:   inputs,
+		},
+	}
+	c.annotations[digestAnnotation] = digest(c.data, c.annotations)
+	return c
+}
+
+// contentFromSecret keeps what a valid target Secret already holds, to repair
+// its labels, annotations or owner without a token request.
+func contentFromSecret(s *corev1.Secret) targetContent {
+	c := targetContent{data: map[string][]byte{}, annotations: map[string]string{}}
+	for _, k := range []string{v1alpha1.AccessTokenKey, v1alpha1.TokenTypeKey, v1alpha1.ExpiresAtKey, v1alpha1.AuthorizationKey} {
+		c.data[k] = s.Data[k]
+	}
+	for _, k := range []string{issuedAtAnnotation, inputsAnnotation, digestAnnotation} {
+		c.annotations[k] = s.Annotations[k]
+	}
+	return c
+}
+
+// targetApply is the whole target Secret as this operator owns it.
+func (r *AprimoCredentialReconciler) targetApply(cred *v1alpha1.AprimoCredential, c targetContent) *corev1ac.SecretApplyConfiguration {
+	labels := maps.Clone(cred.Spec.Target.Labels)
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[v1alpha1.ManagedByLabel] = v1alpha1.ManagedByValue
+	labels[v1alpha1.CredentialLabel] = cred.Name
+	annotations := maps.Clone(cred.Spec.Target.Annotations)
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
+	maps.Copy(annotations, c.annotations)
+	return corev1ac.Secret(cred.TargetName(), cred.Namespace).
+		WithType(corev1.SecretTypeOpaque).
+		WithLabels(labels).
+		WithAnnotations(annotations).
+		WithData(c.data).
+		WithOwnerReferences(ownerRef(cred))
+}
+
+func ownerRef(cred *v1alpha1.AprimoCredential) *metav1ac.OwnerReferenceApplyConfiguration {
+	return metav1ac.OwnerReference().
+		WithAPIVersion(v1alpha1.GroupVersion.String()).
+		WithKind("AprimoCredential").
+		WithName(cred.Name).
+		WithUID(cred.UID).
+		WithController(true).
+		WithBlockOwnerDeletion(true)
+}
+
+// applyTarget writes the target Secret with server-side apply, unless what the
+// operator owns of it is already as desired: a pass with nothing to do makes no write.
+func (r *AprimoCredentialReconciler) applyTarget(ctx context.Context, cred *v1alpha1.AprimoCredential, existing *corev1.Secret, c targetContent) (bool, error) {
+	desired := r.targetApply(cred, c)
+	if existing != nil {
+		owned, err := corev1ac.ExtractSecret(existing, FieldOwner)
+		if err == nil && equality.Semantic.DeepEqual(owned, desired) {
+			return false, nil
+		}
+	}
+	return true, r.Apply(ctx, desired, client.FieldOwner(FieldOwner), client.ForceOwnership)
+}

@@ -1,0 +1,95 @@
+package policy
+
+import "time"
+
+// Observation is what the controller knows when it decides whether to request a token.
+type Observation struct {
+	Now time.Time
+
+	// HasToken is true when the target Secret holds a token written by this
+	// credential; TokenExpiresAt and TokenRenewal describe it, and TokenInputs
+	// is the inputs hash it was issued with.
+	HasToken       bool
+	TokenExpiresAt time.Time
+	TokenRenewal   time.Time
+	TokenInputs    string
+
+	// Inputs is the hash of the current spec and input Secret versions.
+	Inputs string
+
+	// FailedAttempts, NextAttempt and FailedInputs come from status: how many
+	// requests failed since the last success, when the next try is planned, and
+	// the inputs hash of the last failed request.
+	FailedAttempts int32
+	NextAttempt    time.Time
+	FailedInputs   string
+
+	// RefreshRequested is true when the force-refresh annotation holds a value
+	// not acted on yet.
+	RefreshRequested bool
+}
+
+// Decision says whether to request a token now, why, and otherwise when to look again.
+type Decision struct {
+	Request bool
+	// Why is a short human explanation, for logs.
+	Why string
+	// WakeAt is when the credential must be looked at again if no request is made.
+	WakeAt time.Time
+}
+
+// Decide returns whether a token request is due.
+func Decide(o Observation) Decision {
+	switch {
+	case o.RefreshRequested:
+		return Decision{Request: true, Why: "refresh requested by annotation"}
+	case o.FailedAttempts > 0 && o.Inputs != o.FailedInputs:
+		return Decision{Request: true, Why: "inputs changed since the last failure"}
+	case o.FailedAttempts > 0 && !o.Now.Before(o.NextAttempt):
+		return Decision{Request: true, Why: "retry after failure"}
+	case o.FailedAttempts > 0:
+		return Decision{WakeAt: earliestFuture(o.Now, o.NextAttempt, tokenExpiry(o))}
+	case !o.HasToken:
+		return Decision{Request: true, Why: "no token stored"}
+	case o.TokenInputs != o.Inputs:
+		return Decision{Request: true, Why: "inputs changed"}
+	case !o.Now.Before(o.TokenRenewal):
+		return Decision{Request: true, Why: "renewal due"}
+	default:
+		return Decision{WakeAt: o.TokenRenewal}
+	}
+}
+
+// RequeueAfter converts a wake-up time to a wait, never less than MinRequeue.
+func RequeueAfter(now, wakeAt time.Time) time.Duration {
+	return max(wakeAt.Sub(now), MinRequeue)
+}
+
+func tokenExpiry(o Observation) time.Time {
+	if o.HasToken {
+		return o.TokenExpiresAt
+	}
+	return time.Time{}
+}
+
+// earliestFuture returns the earliest of ts that is after now, or the first
+// non-zero one if none is; zero times are ignored.
+func earliestFuture(now time.Time, ts ...time.Time) time.Time {
+	var best time.Time
+	for _, t := range ts {
+		if t.IsZero() || !t.After(now) {
+			continue
+		}
+		if best.IsZero() || t.Before(best) {
+			best = t
+		}
+	}
+	if best.IsZero() {
+		for _, t := range ts {
+			if !t.IsZero() {
+				return t
+			}
+		}
+	}
+	return best
+}

@@ -1,0 +1,302 @@
+package policy
+
+import (
+	"fmt"
+	"math"
+	"testing"
+	"time"
+)
+
+// t0 is a fixed whole-second instant used as "now" or "issued at" throughout the tests.
+var t0 = time.Date(2025, time.March, 14, 9, 26, 53, 0, time.UTC)
+
+func TestRenewBefore(t *testing.T) {
+	tests := map[string]struct {
+		lifetime  time.Duration
+		requested time.Duration
+		want      time.Duration
+	}{
+		"defaults to one third of the lifetime": {
+			lifetime: time.Hour, want: 20 * time.Minute,
+		},
+		"negative request means the default": {
+			lifetime: time.Hour, requested: -5 * time.Minute, want: 20 * time.Minute,
+		},
+		"keeps a requested value within bounds": {
+			lifetime: time.Hour, requested: 5 * time.Minute, want: 5 * time.Minute,
+		},
+		"keeps a requested value equal to the minimum": {
+			lifetime: time.Hour, requested: 10 * time.Second, want: 10 * time.Second,
+		},
+		"raises a requested value below 10s to 10s": {
+			lifetime: time.Hour, requested: 3 * time.Second, want: 10 * time.Second,
+		},
+		"caps a requested value at 90% of the lifetime": {
+			lifetime: time.Hour, requested: 59 * time.Minute, want: 54 * time.Minute,
+		},
+		"caps a requested value longer than the lifetime": {
+			lifetime: time.Hour, requested: 2 * time.Hour, want: 54 * time.Minute,
+		},
+		"default of exactly 10s is kept": {
+			lifetime: 30 * time.Second, want: 10 * time.Second,
+		},
+		"default raised to 10s when that is within the 90% cap (12s lifetime)": {
+			// 12s/3 = 4s -> 10s; 90% of 12s = 10.8s does not bite.
+			lifetime: 12 * time.Second, want: 10 * time.Second,
+		},
+		"90% cap applies after the 10s minimum (5s lifetime)": {
+			// 5s/3 -> 10s -> capped at 4.5s.
+			lifetime: 5 * time.Second, want: 4500 * time.Millisecond,
+		},
+		"90% cap applies after the 10s minimum (1s lifetime)": {
+			lifetime: time.Second, requested: time.Minute, want: 900 * time.Millisecond,
+		},
+		"one-day lifetime defaults to 8h": {
+			lifetime: 24 * time.Hour, want: 8 * time.Hour,
+		},
+		"zero lifetime gives zero": {
+			lifetime: 0, want: 0,
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := RenewBefore(tc.lifetime, tc.requested); got != tc.want {
+				t.Errorf("RenewBefore(%v, %v) = %v, want %v", tc.lifetime, tc.requested, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestRenewalTime(t *testing.T) {
+	tests := map[string]struct {
+		issuedAt    time.Time
+		lifetime    time.Duration
+		renewBefore time.Duration
+		seed        string
+		// Window, derived by hand: [expiresAt - renewBefore - 5% lifetime, expiresAt - renewBefore],
+		// the lower end truncated to the second, as offsets from issuedAt.
+		wantEarliest time.Duration
+		wantLatest   time.Duration
+		// wantWhole is true when the result must be a whole second.
+		wantWhole bool
+	}{
+		"one-hour token renews 20m to 23m before expiry by default": {
+			issuedAt: t0, lifetime: time.Hour, seed: "uid-a",
+			wantEarliest: 37 * time.Minute, wantLatest: 40 * time.Minute, wantWhole: true,
+		},
+		"one-hour token with renewBefore 5m renews 5m to 8m before expiry": {
+			issuedAt: t0, lifetime: time.Hour, renewBefore: 5 * time.Minute, seed: "uid-b",
+			wantEarliest: 52 * time.Minute, wantLatest: 55 * time.Minute, wantWhole: true,
+		},
+		"renewBefore longer than allowed is capped at 54m of a one-hour token": {
+			issuedAt: t0, lifetime: time.Hour, renewBefore: 59 * time.Minute, seed: "uid-c",
+			wantEarliest: 3 * time.Minute, wantLatest: 6 * time.Minute, wantWhole: true,
+		},
+		"one-day token renews 8h to 9h12m before expiry": {
+			issuedAt: t0, lifetime: 24 * time.Hour, seed: "uid-d",
+			wantEarliest: 14*time.Hour + 48*time.Minute, wantLatest: 16 * time.Hour, wantWhole: true,
+		},
+		"12s token renews 10s to 10.6s before expiry": {
+			// renewBefore 10s, jitter up to 0.6s: [1.4s, 2s] after issue, truncated -> [1s, 2s].
+			issuedAt: t0, lifetime: 12 * time.Second, seed: "uid-e",
+			wantEarliest: time.Second, wantLatest: 2 * time.Second, wantWhole: true,
+		},
+		"5s token renews 4.5s to 4.75s before expiry": {
+			// renewBefore 4.5s, jitter up to 0.25s: [0.25s, 0.5s] after issue, truncated -> issue time.
+			issuedAt: t0, lifetime: 5 * time.Second, seed: "uid-f",
+			wantEarliest: 0, wantLatest: 500 * time.Millisecond, wantWhole: true,
+		},
+		"sub-second issue time: result is truncated to the second": {
+			// 1h token issued at .7s: window [37m0.7s, 40m0.7s], truncated lower end 37m0.0s.
+			issuedAt: t0.Add(700 * time.Millisecond), lifetime: time.Hour, seed: "uid-g",
+			wantEarliest: 37*time.Minute - 700*time.Millisecond, wantLatest: 40 * time.Minute, wantWhole: true,
+		},
+		"sub-second issue time and short lifetime: never before issuedAt": {
+			// 5s token issued at x+0.5s: renewBefore 4.5s, jitter up to 0.25s, so renewal in
+			// [x+0.75s, x+1s]; truncating would land at x, before the token was issued.
+			issuedAt: t0.Add(500 * time.Millisecond), lifetime: 5 * time.Second, seed: "uid-h",
+			wantEarliest: 0, wantLatest: 500 * time.Millisecond,
+		},
+		"sub-second issue time and 2s lifetime: never before issuedAt": {
+			// renewBefore 1.8s, jitter up to 0.1s: [0.1s, 0.2s] after issue at .5s; truncating
+			// would land at .0s, before the token was issued.
+			issuedAt: t0.Add(500 * time.Millisecond), lifetime: 2 * time.Second, seed: "uid-i",
+			wantEarliest: 0, wantLatest: 200 * time.Millisecond,
+		},
+		"sub-second issue time and 1s lifetime: never before issuedAt": {
+			issuedAt: t0.Add(900 * time.Millisecond), lifetime: time.Second, seed: "uid-j",
+			wantEarliest: 0, wantLatest: 100 * time.Millisecond,
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			expiresAt := tc.issuedAt.Add(tc.lifetime)
+			got := RenewalTime(tc.issuedAt, expiresAt, tc.renewBefore, tc.seed)
+
+			earliest, latest := tc.issuedAt.Add(tc.wantEarliest), tc.issuedAt.Add(tc.wantLatest)
+			if got.Before(earliest) || got.After(latest) {
+				t.Errorf("RenewalTime = issuedAt%+v, want within [issuedAt%+v, issuedAt%+v]",
+					got.Sub(tc.issuedAt), tc.wantEarliest, tc.wantLatest)
+			}
+			if got.Before(tc.issuedAt) {
+				t.Errorf("RenewalTime = %v is before issuedAt %v", got, tc.issuedAt)
+			}
+			if !got.Before(expiresAt) {
+				t.Errorf("RenewalTime = %v is not before expiresAt %v", got, expiresAt)
+			}
+			if tc.wantWhole && got.Nanosecond() != 0 {
+				t.Errorf("RenewalTime = %v is not a whole second", got)
+			}
+			if again := RenewalTime(tc.issuedAt, expiresAt, tc.renewBefore, tc.seed); !again.Equal(got) {
+				t.Errorf("RenewalTime is not deterministic: %v then %v", got, again)
+			}
+		})
+	}
+}
+
+func TestRenewalTimeWithoutLifetimeIsExpiry(t *testing.T) {
+	tests := map[string]struct {
+		issuedAt  time.Time
+		expiresAt time.Time
+	}{
+		"zero lifetime": {
+			issuedAt: t0, expiresAt: t0,
+		},
+		"negative lifetime": {
+			issuedAt: t0, expiresAt: t0.Add(-time.Hour),
+		},
+		"negative lifetime with sub-second expiry is returned untouched": {
+			issuedAt: t0, expiresAt: t0.Add(-1500 * time.Millisecond),
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := RenewalTime(tc.issuedAt, tc.expiresAt, 0, "uid"); !got.Equal(tc.expiresAt) {
+				t.Errorf("RenewalTime = %v, want expiresAt %v", got, tc.expiresAt)
+			}
+		})
+	}
+}
+
+func TestRenewalTimeIsTheSameAfterARestart(t *testing.T) {
+	// A restarted operator reads the expiry back from the Secret, possibly in
+	// another time zone and without monotonic clock reading: same answer.
+	expiresAt := t0.Add(time.Hour)
+	want := RenewalTime(t0, expiresAt, 0, "4c9b1c1e-uid")
+
+	tests := map[string]struct {
+		issuedAt  time.Time
+		expiresAt time.Time
+	}{
+		"same values": {
+			issuedAt: t0, expiresAt: expiresAt,
+		},
+		"another time zone": {
+			issuedAt: t0.In(time.FixedZone("CET", 3600)), expiresAt: expiresAt.In(time.FixedZone("EST", -5*3600)),
+		},
+		"parsed back from RFC 3339": {
+			issuedAt: mustParse(t, t0.Format(time.RFC3339)), expiresAt: mustParse(t, expiresAt.Format(time.RFC3339)),
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := RenewalTime(tc.issuedAt, tc.expiresAt, 0, "4c9b1c1e-uid"); !got.Equal(want) {
+				t.Errorf("RenewalTime = %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+func TestRenewalTimeSpreadsCredentials(t *testing.T) {
+	const n = 100
+	expiresAt := t0.Add(time.Hour)
+	// Window by hand: renewBefore 20m, jitter up to 3m.
+	earliest, latest := t0.Add(37*time.Minute), t0.Add(40*time.Minute)
+
+	tests := map[string]struct {
+		seed      func(i int) string
+		expiresAt func(i int) time.Time
+	}{
+		"across seeds with the same expiry": {
+			seed:      func(i int) string { return fmt.Sprintf("credential-uid-%d", i) },
+			expiresAt: func(int) time.Time { return expiresAt },
+		},
+		"across expiries with the same seed": {
+			seed:      func(int) string { return "credential-uid" },
+			expiresAt: func(i int) time.Time { return expiresAt.Add(time.Duration(i) * time.Second) },
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			// Offsets before expiry, so that different expiries compare.
+			distinct := map[time.Duration]bool{}
+			for i := range n {
+				exp := tc.expiresAt(i)
+				issued := exp.Add(-time.Hour)
+				got := RenewalTime(issued, exp, 0, tc.seed(i))
+				shift := exp.Sub(expiresAt)
+				if got.Before(earliest.Add(shift)) || got.After(latest.Add(shift)) {
+					t.Errorf("credential %d: RenewalTime = expiresAt-%v, want between 20m and 23m before expiry", i, exp.Sub(got))
+				}
+				distinct[exp.Sub(got)] = true
+			}
+			if len(distinct) <= 1 {
+				t.Errorf("%d credentials got %d distinct renewal times, want more than 1", n, len(distinct))
+			}
+			t.Logf("%d credentials, %d distinct renewal times", n, len(distinct))
+		})
+	}
+}
+
+func mustParse(t *testing.T, s string) time.Time {
+	t.Helper()
+	ts, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}
+
+func FuzzRenewalTime(f *testing.F) {
+	// issuedSec, issuedNsec, lifetime, renewBefore, seed
+	f.Add(int64(1_741_944_413), int64(0), int64(time.Hour), int64(0), "uid-a")
+	f.Add(int64(1_741_944_413), int64(700_000_000), int64(time.Hour), int64(59*time.Minute), "uid-b")
+	f.Add(int64(1_741_944_413), int64(0), int64(12*time.Second), int64(0), "uid-c")
+	f.Add(int64(1_741_944_413), int64(500_000_000), int64(5*time.Second), int64(0), "uid-d")
+	f.Add(int64(1_741_944_413), int64(900_000_000), int64(time.Second), int64(time.Minute), "uid-e")
+	f.Add(int64(1_741_944_413), int64(1), int64(1), int64(0), "")
+	f.Add(int64(1_741_944_413), int64(0), int64(0), int64(0), "uid-f")
+	f.Add(int64(1_741_944_413), int64(0), int64(-time.Hour), int64(0), "uid-g")
+	f.Add(int64(0), int64(0), int64(math.MaxInt64), int64(math.MaxInt64), "uid-h")
+
+	f.Fuzz(func(t *testing.T, issuedSec, issuedNsec, lifetimeNs, renewBeforeNs int64, seed string) {
+		// Keep issuedAt within a few centuries of 1970 so that expiresAt.Sub(issuedAt)
+		// gives the lifetime back without saturating.
+		issuedAt := time.Unix(issuedSec%(1<<34), issuedNsec%int64(time.Second)).UTC()
+		lifetime := time.Duration(lifetimeNs)
+		expiresAt := issuedAt.Add(lifetime)
+		renewBefore := time.Duration(renewBeforeNs)
+
+		got := RenewalTime(issuedAt, expiresAt, renewBefore, seed)
+
+		if again := RenewalTime(issuedAt, expiresAt, renewBefore, seed); !again.Equal(got) {
+			t.Errorf("RenewalTime is not deterministic: %v then %v", got, again)
+		}
+		if lifetime <= 0 {
+			if !got.Equal(expiresAt) {
+				t.Errorf("lifetime %v: RenewalTime = %v, want expiresAt %v", lifetime, got, expiresAt)
+			}
+			return
+		}
+		if got.After(expiresAt) {
+			t.Errorf("lifetime %v: RenewalTime = expiresAt+%v, want not after expiresAt", lifetime, got.Sub(expiresAt))
+		}
+		if got.Before(issuedAt) {
+			t.Errorf("lifetime %v: RenewalTime = issuedAt%v, want not before issuedAt", lifetime, got.Sub(issuedAt))
+		}
+		if latest := expiresAt.Add(-RenewBefore(lifetime, renewBefore)); got.After(latest) {
+			t.Errorf("lifetime %v: RenewalTime = expiresAt-%v, want at least renewBefore %v before expiry",
+				lifetime, expiresAt.Sub(got), RenewBefore(lifetime, renewBefore))
+		}
+	})
+}
