@@ -87,6 +87,16 @@ func (r *AprimoCredentialReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	}
 
 	decision := policy.Decide(r.observe(p))
+	if decision.Request {
+		// Confirm on the API server's word before spending a token request.
+		if f, err := r.freshen(ctx, p); err != nil || f != nil {
+			return r.fail(p, f), err
+		}
+		if p.inputs, f, err = r.inputsHash(ctx, p.cred); err != nil || f != nil {
+			return r.fail(p, f), err
+		}
+		decision = policy.Decide(r.observe(p))
+	}
 	if !decision.Request {
 		return r.keep(ctx, p, decision.WakeAt)
 	}
@@ -118,6 +128,24 @@ func (r *AprimoCredentialReconciler) observe(p *pass) policy.Observation {
 		o.NextAttempt = st.RenewalTime.Time
 	}
 	return o
+}
+
+// freshen re-reads the credential and its target from the API server. The
+// cache may not have seen the last pass's writes yet, and deciding on a stale
+// view would request a token twice.
+func (r *AprimoCredentialReconciler) freshen(ctx context.Context, p *pass) (*failure, error) {
+	live := &v1alpha1.AprimoCredential{}
+	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(p.cred), live); err != nil {
+		return nil, err
+	}
+	if live.ResourceVersion != p.cred.ResourceVersion {
+		p.cred, p.before = live, live.DeepCopy()
+	}
+	stored, f, err := r.readTarget(ctx, r.APIReader, p.cred)
+	if stored != nil {
+		p.stored = stored
+	}
+	return f, err
 }
 
 // issue reads the input Secrets and requests a token with them.

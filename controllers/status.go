@@ -122,7 +122,10 @@ func (r *AprimoCredentialReconciler) writeStatus(ctx context.Context, p *pass) e
 	if equality.Semantic.DeepEqual(p.before.Status, *st) {
 		return nil
 	}
-	return client.IgnoreNotFound(r.Status().Patch(ctx, p.cred, client.MergeFrom(p.before), fieldOwner))
+	// The optimistic lock makes a pass that read a stale cache fail and retry,
+	// instead of writing an older status over a newer one.
+	patch := client.MergeFromWithOptions(p.before, client.MergeFromWithOptimisticLock{})
+	return client.IgnoreNotFound(r.Status().Patch(ctx, p.cred, patch, fieldOwner))
 }
 
 // emitEvents emits a Warning on each new failure reason, and a Normal event on

@@ -44,10 +44,14 @@ type storedToken struct {
 // labels are cached; on a miss it asks the API server, so that a user's Secret
 // of the same name is found and never overwritten.
 func (r *AprimoCredentialReconciler) observeTarget(ctx context.Context, cred *v1alpha1.AprimoCredential) (*storedToken, *failure, error) {
+	return r.readTarget(ctx, r.Client, cred)
+}
+
+func (r *AprimoCredentialReconciler) readTarget(ctx context.Context, reader client.Reader, cred *v1alpha1.AprimoCredential) (*storedToken, *failure, error) {
 	key := types.NamespacedName{Namespace: cred.Namespace, Name: cred.TargetName()}
 	s := &corev1.Secret{}
-	err := r.Get(ctx, key, s)
-	if apierrors.IsNotFound(err) {
+	err := reader.Get(ctx, key, s)
+	if apierrors.IsNotFound(err) && reader != r.APIReader {
 		err = r.APIReader.Get(ctx, key, s)
 	}
 	if apierrors.IsNotFound(err) {
@@ -57,7 +61,7 @@ func (r *AprimoCredentialReconciler) observeTarget(ctx context.Context, cred *v1
 		return nil, nil, err
 	}
 	if !metav1.IsControlledBy(s, cred) {
-		return nil, stalled(v1alpha1.ReasonTargetSecretConflict,
+		return &storedToken{}, stalled(v1alpha1.ReasonTargetSecretConflict,
 			"Secret %s/%s exists and is not owned by this AprimoCredential, so it is never overwritten: delete or rename it, or set spec.target.name.",
 			s.Namespace, s.Name), nil
 	}

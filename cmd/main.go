@@ -1,0 +1,145 @@
+// Command manager runs the aprimo-credential-operator.
+package main
+
+import (
+	"crypto/tls"
+	"flag"
+	"math/rand/v2"
+	"os"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	_ "k8s.io/client-go/plugin/pkg/client/auth"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/aprimo-credential-operator/aprimo-credential-operator/api/v1alpha1"
+	"github.com/aprimo-credential-operator/aprimo-credential-operator/controllers"
+	"github.com/aprimo-credential-operator/aprimo-credential-operator/internal/aprimo"
+)
+
+var (
+	scheme   = runtime.NewScheme()
+	setupLog = ctrl.Log.WithName("setup")
+)
+
+func init() {
+	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
+	utilruntime.Must(v1alpha1.AddToScheme(scheme))
+}
+
+func main() {
+	var (
+		metricsAddr, probeAddr     string
+		secureMetrics, enableHTTP2 bool
+		enableLeaderElection       bool
+		allowedTokenHosts          string
+		maxConcurrentReconciles    int
+		tokenRequestTimeout        time.Duration
+	)
+	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
+		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
+	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "The address the probe endpoint binds to.")
+	flag.BoolVar(&enableLeaderElection, "leader-elect", false, "Enable leader election for controller manager. "+
+		"Enabling this will ensure there is only one active controller manager.")
+	flag.BoolVar(&secureMetrics, "metrics-secure", true, "If set, the metrics endpoint is served securely via HTTPS. "+
+		"Use --metrics-secure=false to use HTTP instead.")
+	flag.BoolVar(&enableHTTP2, "enable-http2", false, "If set, HTTP/2 will be enabled for the metrics server.")
+	flag.StringVar(&allowedTokenHosts, "allowed-token-hosts", "*.aprimo.com,auth.aprimodm.com",
+		"Comma-separated hosts the operator may send credentials to; *.example.com matches any subdomain. "+
+			"A credential pointing elsewhere is HostNotAllowed. Redirects are never followed.")
+	flag.IntVar(&maxConcurrentReconciles, "max-concurrent-reconciles", 4, "How many AprimoCredentials are reconciled at once.")
+	flag.DurationVar(&tokenRequestTimeout, "token-request-timeout", 10*time.Second,
+		"Timeout of one token request, including reading the answer (at most 1 MiB).")
+	opts := zap.Options{Development: false}
+	opts.BindFlags(flag.CommandLine)
+	flag.Parse()
+
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
+
+	hosts, err := aprimo.ParseHostAllowlist(allowedTokenHosts)
+	if err != nil {
+		setupLog.Error(err, "Failed to parse --allowed-token-hosts")
+		os.Exit(1)
+	}
+
+	// HTTP/2 stays off unless asked for: it is exposed to the HTTP/2 Stream
+	// Cancellation and Rapid Reset CVEs.
+	var tlsOpts []func(*tls.Config)
+	if !enableHTTP2 {
+		tlsOpts = append(tlsOpts, func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} })
+	}
+	metricsOptions := metricsserver.Options{
+		BindAddress:   metricsAddr,
+		SecureServing: secureMetrics,
+		TLSOpts:       tlsOpts,
+	}
+	if secureMetrics {
+		metricsOptions.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+
+	mgr, err := ctrl.NewManager(ctrl.GetConfigOrDie(), ctrl.Options{
+		Scheme:                 scheme,
+		Metrics:                metricsOptions,
+		HealthProbeBindAddress: probeAddr,
+		LeaderElection:         enableLeaderElection,
+		LeaderElectionID:       "aprimo-credential-operator.credentials.dev",
+		// Only the operator's own Secrets are cached in full; input Secrets
+		// are read directly or watched through metadata only.
+		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
+			&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{v1alpha1.ManagedByLabel: v1alpha1.ManagedByValue})},
+		}},
+	})
+	if err != nil {
+		setupLog.Error(err, "Failed to start manager")
+		os.Exit(1)
+	}
+
+	secretMetadata, err := controllers.NewSecretMetadataCache(mgr)
+	if err != nil {
+		setupLog.Error(err, "Failed to create the Secret metadata cache")
+		os.Exit(1)
+	}
+
+	ctx := ctrl.SetupSignalHandler()
+	reconciler := &controllers.AprimoCredentialReconciler{
+		Client:         mgr.GetClient(),
+		APIReader:      mgr.GetAPIReader(),
+		SecretMetadata: secretMetadata,
+		Scheme:         mgr.GetScheme(),
+		Clock:          clock.RealClock{},
+		Recorder:       mgr.GetEventRecorder("aprimo-credential-operator"),
+		Tokens:         aprimo.NewClient(aprimo.Options{Hosts: hosts, Timeout: tokenRequestTimeout}),
+		Hosts:          hosts,
+		Random:         rand.Float64,
+	}
+	if err := reconciler.SetupWithManager(ctx, mgr, secretMetadata, maxConcurrentReconciles); err != nil {
+		setupLog.Error(err, "Failed to create controller", "controller", "AprimoCredential")
+		os.Exit(1)
+	}
+
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		setupLog.Error(err, "Failed to set up health check")
+		os.Exit(1)
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		setupLog.Error(err, "Failed to set up ready check")
+		os.Exit(1)
+	}
+
+	setupLog.Info("Starting manager", "allowedTokenHosts", allowedTokenHosts)
+	if err := mgr.Start(ctx); err != nil {
+		setupLog.Error(err, "Failed to run manager")
+		os.Exit(1)
+	}
+}

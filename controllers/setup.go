@@ -1,0 +1,96 @@
+package controllers
+
+import (
+	"context"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"github.com/aprimo-credential-operator/aprimo-credential-operator/api/v1alpha1"
+)
+
+// secretNameIndex indexes AprimoCredentials by the names of the Secrets they
+// read or write, to map a Secret event back to them.
+const secretNameIndex = ".aprimo.secretNames"
+
+// SetupWithManager registers the controller. secretMetadata is a
+// metadata-only cache of Secrets (managed fields stripped): it watches the
+// user's input Secrets without holding their data.
+func (r *AprimoCredentialReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, secretMetadata cache.Cache, maxConcurrentReconciles int) error {
+	err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.AprimoCredential{}, secretNameIndex, func(o client.Object) []string {
+		cred := o.(*v1alpha1.AprimoCredential)
+		return append(inputSecretNames(cred), cred.TargetName())
+	})
+	if err != nil {
+		return err
+	}
+	secretMeta := &metav1.PartialObjectMetadata{}
+	secretMeta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.AprimoCredential{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{}, refreshRequestedPredicate()))).
+		Owns(&corev1.Secret{}).
+		WatchesRawSource(source.Kind(secretMetadata, secretMeta,
+			handler.TypedEnqueueRequestsFromMapFunc(r.credentialsForSecret))).
+		WithOptions(controller.Options{MaxConcurrentReconciles: maxConcurrentReconciles}).
+		Named("aprimocredential").
+		Complete(r)
+}
+
+// refreshRequestedPredicate passes a new value of the force-refresh
+// annotation, which a generation predicate alone would ignore.
+func refreshRequestedPredicate() predicate.Funcs {
+	return predicate.Funcs{
+		CreateFunc:  func(event.CreateEvent) bool { return false },
+		DeleteFunc:  func(event.DeleteEvent) bool { return false },
+		GenericFunc: func(event.GenericEvent) bool { return false },
+		UpdateFunc: func(e event.UpdateEvent) bool {
+			key := v1alpha1.RefreshRequestedAtAnnotation
+			return e.ObjectOld.GetAnnotations()[key] != e.ObjectNew.GetAnnotations()[key]
+		},
+	}
+}
+
+// credentialsForSecret maps a Secret to the AprimoCredentials that read it,
+// or whose target has its name (so deleting a conflicting Secret retries at once).
+func (r *AprimoCredentialReconciler) credentialsForSecret(ctx context.Context, s *metav1.PartialObjectMetadata) []reconcile.Request {
+	var list v1alpha1.AprimoCredentialList
+	if err := r.List(ctx, &list, client.InNamespace(s.Namespace), client.MatchingFields{secretNameIndex: s.Name}); err != nil {
+		logf.FromContext(ctx).Error(err, "Failed to list AprimoCredentials for a Secret", "secret", client.ObjectKeyFromObject(s))
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for i := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+	}
+	return reqs
+}
+
+// NewSecretMetadataCache returns a cache of Secret metadata only, with managed
+// fields stripped, and adds it to the manager. It is separate from the
+// manager's cache, which holds only the operator's labelled Secrets, because a
+// cache serves all views of one kind (full and metadata) through one selector.
+func NewSecretMetadataCache(mgr ctrl.Manager) (cache.Cache, error) {
+	c, err := cache.New(mgr.GetConfig(), cache.Options{
+		HTTPClient:       mgr.GetHTTPClient(),
+		Scheme:           mgr.GetScheme(),
+		Mapper:           mgr.GetRESTMapper(),
+		DefaultTransform: cache.TransformStripManagedFields(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, mgr.Add(c)
+}

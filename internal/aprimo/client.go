@@ -1,0 +1,396 @@
+/*
+Copyright 2026 The aprimo-credential-operator Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Package aprimo gets OAuth 2.0 access tokens from Aprimo's token endpoint. It knows the
+// Aprimo flows and how Aprimo fails, and nothing about Kubernetes.
+package aprimo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"k8s.io/utils/clock"
+)
+
+// TokenPath is where Aprimo's token endpoint lives under a tenant's base URL.
+const TokenPath = "/login/connect/token"
+
+const (
+	defaultTimeout      = 10 * time.Second
+	defaultMaxBodyBytes = 1 << 20
+	userAgent           = "aprimo-credential-operator"
+)
+
+// Options configure a Client. The zero value is usable.
+type Options struct {
+	// Hosts the client may contact; DefaultHosts when empty.
+	Hosts HostAllowlist
+	// Timeout covers the whole request including reading the body; default 10s.
+	Timeout time.Duration
+	// MaxBodyBytes limits the answer; default 1 MiB.
+	MaxBodyBytes int64
+	// Clock stamps tokens; default the real clock.
+	Clock clock.PassiveClock
+	// Transport defaults to a clone of http.DefaultTransport: proxies from the
+	// environment, system roots (SSL_CERT_FILE and SSL_CERT_DIR work as Go defines them).
+	Transport http.RoundTripper
+}
+
+// Client requests tokens. It never follows redirects and never retries: the caller
+// decides, because a refresh token must not be sent twice.
+type Client struct {
+	hosts   HostAllowlist
+	timeout time.Duration
+	maxBody int64
+	clock   clock.PassiveClock
+	http    *http.Client
+}
+
+// NewClient returns a Client; it is safe for concurrent use.
+func NewClient(o Options) *Client {
+	c := &Client{hosts: o.Hosts, timeout: o.Timeout, maxBody: o.MaxBodyBytes, clock: o.Clock}
+	if len(c.hosts) == 0 {
+		c.hosts = DefaultHosts
+	}
+	if c.timeout <= 0 {
+		c.timeout = defaultTimeout
+	}
+	if c.maxBody <= 0 {
+		c.maxBody = defaultMaxBodyBytes
+	}
+	if c.clock == nil {
+		c.clock = clock.RealClock{}
+	}
+	rt := o.Transport
+	if rt == nil {
+		rt = defaultTransport()
+	}
+	c.http = &http.Client{
+		Transport: rt,
+		// A redirect could carry the client secret to another host.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	return c
+}
+
+func defaultTransport() http.RoundTripper {
+	if t, ok := http.DefaultTransport.(*http.Transport); ok {
+		t = t.Clone()
+		t.Proxy = http.ProxyFromEnvironment
+		return t
+	}
+	return &http.Transport{Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true}
+}
+
+// ClientCredentials gets a token for the user set on the registration.
+func (c *Client) ClientCredentials(ctx context.Context, base, clientID, clientSecret string, scopes []string) (*Token, error) {
+	return c.request(ctx, base, tokenRequest{
+		body: formBody(
+			"grant_type", "client_credentials",
+			"scope", strings.Join(scopes, " "),
+			"client_id", clientID,
+			"client_secret", clientSecret,
+		),
+		secrets: newSecretSet(clientSecret),
+	})
+}
+
+// Password gets a token for a user with the user's Aprimo user token (resource owner
+// password flow). The answer has a refresh token only if scopes include offline_access.
+func (c *Client) Password(ctx context.Context, base, clientID, clientSecret, username, userToken string, scopes []string) (*Token, error) {
+	return c.request(ctx, base, tokenRequest{
+		body: formBody(
+			"grant_type", "password",
+			"username", username,
+			"password", userToken,
+			"scope", strings.Join(scopes, " "),
+			"client_id", clientID,
+			"client_secret", clientSecret,
+		),
+		secrets: newSecretSet(clientSecret, userToken),
+	})
+}
+
+// Refresh trades a refresh token for a new access token and a new refresh token. Aprimo
+// kills refreshToken as soon as it answers; on error see Error.RefreshTokenSpent.
+// As Aprimo documents, the client credentials go only in the Authorization header.
+func (c *Client) Refresh(ctx context.Context, base, clientID, clientSecret, refreshToken string) (*Token, error) {
+	return c.request(ctx, base, tokenRequest{
+		body:      formBody("grant_type", "refresh_token", "refresh_token", refreshToken),
+		basicUser: clientID,
+		basicPass: clientSecret,
+		secrets:   newSecretSet(clientSecret, refreshToken),
+	})
+}
+
+type tokenRequest struct {
+	body                 string
+	basicUser, basicPass string
+	secrets              secretSet
+}
+
+// formBody encodes key/value pairs in the order Aprimo documents, leaving out empty values.
+func formBody(kv ...string) string {
+	var b strings.Builder
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(url.QueryEscape(kv[i]))
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(kv[i+1]))
+	}
+	return b.String()
+}
+
+func (c *Client) request(ctx context.Context, base string, tr tokenRequest) (*Token, error) {
+	endpoint, host, err := c.endpoint(base)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	// Conservatively, a request is sent once it has a connection: from then on some of
+	// its bytes may have reached the server.
+	var sent atomic.Bool
+	traced := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn:      func(httptrace.GotConnInfo) { sent.Store(true) },
+		WroteHeaders: func() { sent.Store(true) },
+	})
+	req, err := http.NewRequestWithContext(traced, http.MethodPost, endpoint, strings.NewReader(tr.body))
+	if err != nil {
+		return nil, &Error{Class: ClassHostNotAllowed, msg: "token endpoint URL is not valid"}
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", userAgent)
+	if tr.basicUser != "" || tr.basicPass != "" {
+		req.SetBasicAuth(tr.basicUser, tr.basicPass)
+	}
+
+	issuedAt := c.clock.Now()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, c.transportError(ctx, host, err, sent.Load(), tr.secrets)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return nil, c.redirectError(host, resp, tr.secrets)
+	}
+	body, readErr := readLimited(resp.Body, c.maxBody)
+	// The deadline can cut a body short with a clean EOF; such a body is trusted only if
+	// it parses.
+	cut := readErr == nil && ctx.Err() != nil
+	if resp.StatusCode != http.StatusOK {
+		if _, ok := parseOAuthError(body); cut && !ok {
+			readErr = ctx.Err()
+		}
+		return nil, c.answerError(host, resp, body, readErr, tr.secrets)
+	}
+	if readErr != nil {
+		return nil, c.bodyError(ctx, host, resp, readErr, tr.secrets)
+	}
+	invalid := func(what string, cause error) error {
+		return &Error{Class: ClassInvalidResponse, StatusCode: resp.StatusCode, Sent: true, Answered: true, Err: cause,
+			msg: fmt.Sprintf("token endpoint %s answered HTTP 200 %s", host, what)}
+	}
+	if looksHTML(resp.Header.Get("Content-Type"), body) {
+		return nil, invalid("with what looks like an HTML page, not a token (a proxy or login page?)", nil)
+	}
+	a, err := parseTokenResponse(body)
+	if err != nil && cut {
+		return nil, c.bodyError(ctx, host, resp, ctx.Err(), tr.secrets)
+	}
+	if err != nil {
+		return nil, invalid("with an invalid token response: "+err.Error(), err)
+	}
+	return &Token{
+		AccessToken:  a.accessToken,
+		TokenType:    a.tokenType,
+		RefreshToken: a.refreshToken,
+		Scope:        a.scope,
+		IssuedAt:     issuedAt,
+		ExpiresAt:    issuedAt.Add(a.lifetime),
+	}, nil
+}
+
+// endpoint checks base and returns the token URL and the host to name in messages.
+// Nothing is sent for a base that fails here.
+func (c *Client) endpoint(base string) (endpoint, host string, err error) {
+	refuse := func(format string, args ...any) (string, string, error) {
+		return "", "", &Error{Class: ClassHostNotAllowed, msg: fmt.Sprintf(format, args...)}
+	}
+	u, err := url.Parse(base)
+	switch {
+	case err != nil:
+		// url.Parse quotes the input, which could hold a password: say nothing of it.
+		return refuse("token endpoint base URL is not a valid URL")
+	case u.User != nil:
+		return refuse("token endpoint base URL must not contain user information")
+	case !strings.EqualFold(u.Scheme, "https"):
+		return refuse("token endpoint base URL must use https, not %q", u.Scheme)
+	case u.Host == "":
+		return refuse("token endpoint base URL has no host")
+	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
+		return refuse("token endpoint base URL must not have a query or fragment")
+	case !c.hosts.Allows(u.Host):
+		return refuse("token endpoint host %q is not allowed (allowed: %s)", u.Host, strings.Join(c.hosts, ","))
+	}
+	// Tolerate a base URL that already names the token endpoint.
+	u.Path = strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), TokenPath) + TokenPath
+	u.RawPath = ""
+	return u.String(), u.Host, nil
+}
+
+// readLimited reads at most limit bytes; a longer body is an error of its own.
+func readLimited(r io.Reader, limit int64) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(body)) > limit {
+		return nil, errBodyTooLarge{limit}
+	}
+	return body, nil
+}
+
+type errBodyTooLarge struct{ limit int64 }
+
+func (e errBodyTooLarge) Error() string { return "body larger than " + formatBytes(e.limit) }
+
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// transportError describes a request that got no HTTP answer.
+func (c *Client) transportError(ctx context.Context, host string, err error, sent bool, secrets secretSet) *Error {
+	// url.Error repeats method and URL; keep only its cause.
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	e := &Error{Class: ClassUnavailable, Sent: sent, Err: secrets.scrub(err)}
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		e.msg = fmt.Sprintf("token endpoint %s did not answer within %s", host, c.timeout)
+	case errors.Is(ctx.Err(), context.Canceled):
+		e.msg = fmt.Sprintf("token request to %s was canceled", host)
+	default:
+		e.msg = fmt.Sprintf("token endpoint %s is unreachable: %v", host, e.Err)
+	}
+	return e
+}
+
+// bodyError describes a 200 whose body could not be read.
+func (c *Client) bodyError(ctx context.Context, host string, resp *http.Response, err error, secrets secretSet) *Error {
+	e := &Error{Class: ClassUnavailable, StatusCode: resp.StatusCode, Sent: true, Answered: true, Err: secrets.scrub(err)}
+	var tooLarge errBodyTooLarge
+	switch {
+	case errors.As(err, &tooLarge):
+		e.Class = ClassInvalidResponse
+		e.msg = fmt.Sprintf("token endpoint %s answered HTTP %d with a %s", host, resp.StatusCode, err)
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		e.msg = fmt.Sprintf("token endpoint %s answered HTTP %d but the body did not arrive within %s", host, resp.StatusCode, c.timeout)
+	default:
+		e.msg = fmt.Sprintf("token endpoint %s answered HTTP %d but the body could not be read: %v", host, resp.StatusCode, e.Err)
+	}
+	return e
+}
+
+// redirectError names only the host of Location: its path or query could hold anything.
+func (c *Client) redirectError(host string, resp *http.Response, secrets secretSet) *Error {
+	target := "an unnamed location"
+	if loc, err := resp.Location(); err == nil && loc.Host != "" && !secrets.quotes(loc.Host) {
+		target = loc.Host
+	}
+	return &Error{Class: ClassInvalidResponse, StatusCode: resp.StatusCode, Sent: true, Answered: true,
+		msg: fmt.Sprintf("token endpoint %s answered HTTP %d, a redirect to %s that is not followed; set the tenant's own URL", host, resp.StatusCode, target)}
+}
+
+// answerError classifies a non-200 answer: by its RFC 6749 §5.2 error code when it has
+// one, else by status.
+func (c *Client) answerError(host string, resp *http.Response, body []byte, readErr error, secrets secretSet) *Error {
+	code := resp.StatusCode
+	e := &Error{StatusCode: code, Sent: true, Answered: true, Err: secrets.scrub(readErr),
+		RetryAfter: ParseRetryAfter(resp.Header.Get("Retry-After"), c.clock.Now())}
+	status := fmt.Sprintf("HTTP %d", code)
+	if oe, ok := parseOAuthError(body); ok && readErr == nil {
+		e.OAuthError = sanitizeCode(oe.code, secrets)
+		e.Description = sanitizeDescription(oe.description, secrets)
+		e.Class = classForCode(oe.code)
+		name := e.OAuthError
+		if name == "" {
+			name = "an unreadable OAuth error"
+		}
+		e.msg = fmt.Sprintf("token endpoint %s answered %s (%s)", host, name, status)
+		if e.Class != "" {
+			return e
+		}
+	}
+	e.Class = classForStatus(code)
+	if e.msg != "" {
+		return e
+	}
+	var tooLarge errBodyTooLarge
+	switch {
+	case code == http.StatusUnauthorized:
+		e.msg = fmt.Sprintf("token endpoint %s answered %s without an OAuth error: the client credentials were refused", host, status)
+	case code < 300:
+		e.msg = fmt.Sprintf("token endpoint %s answered %s instead of 200", host, status)
+	case e.Class != ClassInvalidResponse:
+		e.msg = strings.TrimSpace(fmt.Sprintf("token endpoint %s answered %s %s", host, status, http.StatusText(code)))
+	case errors.As(readErr, &tooLarge):
+		e.msg = fmt.Sprintf("token endpoint %s answered %s with a %s", host, status, readErr)
+	case readErr != nil:
+		e.msg = fmt.Sprintf("token endpoint %s answered %s but the body could not be read: %v", host, status, e.Err)
+	case looksHTML(resp.Header.Get("Content-Type"), body):
+		e.msg = fmt.Sprintf("token endpoint %s answered %s with what looks like an HTML page (a proxy or login page?)", host, status)
+	default:
+		e.msg = fmt.Sprintf("token endpoint %s answered %s without an OAuth error", host, status)
+	}
+	return e
+}
+
+func classForStatus(code int) ErrorClass {
+	switch {
+	case code == http.StatusTooManyRequests:
+		return ClassRateLimited
+	case code >= 500:
+		return ClassUnavailable
+	case code == http.StatusUnauthorized:
+		return ClassInvalidClient
+	case code == http.StatusForbidden:
+		return ClassUnauthorizedClient
+	}
+	return ClassInvalidResponse
+}
