@@ -2,7 +2,6 @@ package controllers
 
 import (
 	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -27,10 +26,17 @@ type world struct {
 	clientSecret string
 }
 
+// randomString returns n random characters from [a-z0-9]: valid in names,
+// and random enough that an 8-character window of a secret made from it
+// cannot match log text by chance.
 func randomString(n int) string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)[:n]
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
 }
 
 // newWorld creates a namespace, an Aprimo registration on the fake and the

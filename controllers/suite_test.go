@@ -74,6 +74,9 @@ var _ = BeforeSuite(func() {
 })
 
 var _ = AfterSuite(func() {
+	if fake != nil && k8s != nil {
+		expectNoSecretLeaked()
+	}
 	if stopManager != nil {
 		stopManager()
 	}

@@ -32,3 +32,25 @@ func QuotesSecret(text string, secrets ...string) bool {
 	}
 	return false
 }
+
+// Secrets returns every secret value the fake knows: client secrets, user
+// tokens, and every access and refresh token it ever issued, dead or alive.
+// A test scans logs, events and status for all of them with QuotesSecret.
+func (s *Server) Secrets() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, r := range s.regs {
+		out = append(out, r.ClientSecret)
+	}
+	for _, t := range s.users {
+		out = append(out, t)
+	}
+	for t := range s.access {
+		out = append(out, t)
+	}
+	for t := range s.refresh {
+		out = append(out, t)
+	}
+	return out
+}

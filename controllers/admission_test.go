@@ -1,0 +1,97 @@
+package controllers
+
+import (
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/aprimo-credential-operator/aprimo-credential-operator/api/v1alpha1"
+)
+
+var _ = Describe("Admission", func() {
+	var ns string
+	BeforeEach(func() {
+		ns = "t-" + randomString(8)
+		Expect(k8s.Create(suiteCtx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})).To(Succeed())
+	})
+	valid := func() *v1alpha1.AprimoCredential {
+		return &v1alpha1.AprimoCredential{
+			ObjectMeta: metav1.ObjectMeta{Name: "cred"},
+			Spec: v1alpha1.AprimoCredentialSpec{
+				Tenant:          "acme",
+				ClientSecretRef: v1alpha1.ClientSecretReference{Name: "aprimo-client"},
+			},
+		}
+	}
+
+	It("defaults flow, scopes and Secret keys", func() {
+		c := valid()
+		c.Namespace = ns
+		Expect(k8s.Create(suiteCtx, c)).To(Succeed())
+		Expect(c.Spec.Flow).To(Equal(v1alpha1.FlowClientCredentials))
+		Expect(c.Spec.Scopes).To(Equal([]string{"api"}))
+		Expect(c.Spec.ClientSecretRef.ClientIDKey).To(Equal("client-id"))
+		Expect(c.Spec.ClientSecretRef.ClientSecretKey).To(Equal("client-secret"))
+		Expect(k8s.Delete(suiteCtx, c)).To(Succeed())
+	})
+
+	It("rejects an explicitly empty scope list", func() {
+		u := &unstructured.Unstructured{Object: map[string]any{
+			"apiVersion": v1alpha1.GroupVersion.String(), "kind": "AprimoCredential",
+			"metadata": map[string]any{"name": "noscope", "namespace": ns},
+			"spec":     map[string]any{"tenant": "acme", "scopes": []any{}, "clientSecretRef": map[string]any{"name": "c"}},
+		}}
+		err := k8s.Create(suiteCtx, u)
+		Expect(err).To(HaveOccurred())
+		Expect(err.Error()).To(ContainSubstring("spec.scopes"))
+	})
+
+	DescribeTable("rejects an invalid AprimoCredential with a message a person understands",
+		func(mutate func(*v1alpha1.AprimoCredential), message string) {
+			c := valid()
+			c.Namespace = ns
+			mutate(c)
+			err := k8s.Create(suiteCtx, c)
+			Expect(err).To(HaveOccurred())
+			Expect(err.Error()).To(ContainSubstring(message))
+		},
+		Entry("neither tenant nor url", func(c *v1alpha1.AprimoCredential) { c.Spec.Tenant = "" },
+			"set exactly one of spec.tenant"),
+		Entry("both tenant and url", func(c *v1alpha1.AprimoCredential) { c.Spec.URL = "https://acme.aprimo.com" },
+			"set exactly one of spec.tenant"),
+		Entry("tenant that is not a DNS label", func(c *v1alpha1.AprimoCredential) { c.Spec.Tenant = "Acme.Corp" },
+			"spec.tenant must be a DNS label"),
+		Entry("http url", func(c *v1alpha1.AprimoCredential) { c.Spec.Tenant, c.Spec.URL = "", "http://acme.aprimo.com" },
+			"spec.url must be an https:// URL"),
+		Entry("url with user info", func(c *v1alpha1.AprimoCredential) { c.Spec.Tenant, c.Spec.URL = "", "https://u:p@acme.aprimo.com" },
+			"without user info"),
+		Entry("unknown flow", func(c *v1alpha1.AprimoCredential) { c.Spec.Flow = "Implicit" },
+			"Unsupported value"),
+		Entry("RefreshToken without refreshTokenRef", func(c *v1alpha1.AprimoCredential) { c.Spec.Flow = v1alpha1.FlowRefreshToken },
+			"spec.refreshTokenRef is required when spec.flow is RefreshToken"),
+		Entry("ResourceOwnerPassword without userTokenRef", func(c *v1alpha1.AprimoCredential) { c.Spec.Flow = v1alpha1.FlowResourceOwnerPassword },
+			"spec.userTokenRef is required when spec.flow is ResourceOwnerPassword"),
+		Entry("refreshTokenRef with another flow", func(c *v1alpha1.AprimoCredential) {
+			c.Spec.RefreshTokenRef = &v1alpha1.RefreshTokenReference{Name: "rt"}
+		}, "spec.refreshTokenRef is only used by flow RefreshToken"),
+		Entry("userTokenRef with another flow", func(c *v1alpha1.AprimoCredential) {
+			c.Spec.UserTokenRef = &v1alpha1.UserTokenReference{Name: "ut"}
+		}, "spec.userTokenRef is only used by flow ResourceOwnerPassword"),
+		Entry("scope with a space", func(c *v1alpha1.AprimoCredential) { c.Spec.Scopes = []string{"api reporting-api"} },
+			"spec.scopes[0]"),
+		Entry("zero renewBefore", func(c *v1alpha1.AprimoCredential) { c.Spec.RenewBefore = &metav1.Duration{} },
+			"spec.renewBefore must be a positive duration"),
+		Entry("negative renewBefore", func(c *v1alpha1.AprimoCredential) { c.Spec.RenewBefore = &metav1.Duration{Duration: -time.Minute} },
+			"spec.renewBefore"),
+		Entry("target named like the state Secret", func(c *v1alpha1.AprimoCredential) { c.Spec.Target.Name = "cred-aprimo-state" },
+			"must not be <metadata.name>-aprimo-state"),
+		Entry("target name that is not a Secret name", func(c *v1alpha1.AprimoCredential) { c.Spec.Target.Name = "Bad_Name" },
+			"spec.target.name must be a valid Secret name"),
+		Entry("client Secret key with a slash", func(c *v1alpha1.AprimoCredential) { c.Spec.ClientSecretRef.ClientSecretKey = "a/b" },
+			"spec.clientSecretRef.clientSecretKey"),
+	)
+})
