@@ -6,7 +6,10 @@ import (
 	"errors"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/klog/v2"
 	"k8s.io/utils/clock"
@@ -51,6 +54,7 @@ type pass struct {
 	inputs    string // inputs hash; "" until computed
 	requested bool   // a token request was made
 	completed bool   // the pass ran to a decision; observedGeneration may move
+	stale     bool   // the pass saw a stale cache and writes nothing
 }
 
 // +kubebuilder:rbac:groups=aprimo.credentials.dev,resources=aprimocredentials,verbs=get;list;watch
@@ -87,18 +91,11 @@ func (r *AprimoCredentialReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	}
 
 	decision := policy.Decide(r.observe(p))
-	if decision.Request {
-		// Confirm on the API server's word before spending a token request.
-		if f, err := r.freshen(ctx, p); err != nil || f != nil {
-			return r.fail(p, f), err
-		}
-		if p.inputs, f, err = r.inputsHash(ctx, p.cred); err != nil || f != nil {
-			return r.fail(p, f), err
-		}
-		decision = policy.Decide(r.observe(p))
-	}
 	if !decision.Request {
 		return r.keep(ctx, p, decision.WakeAt)
+	}
+	if fresh, err := r.cacheIsFresh(ctx, p); err != nil || !fresh {
+		return r.lookAgain(p), err
 	}
 	logf.FromContext(ctx).V(1).Info("Requesting a token", "credential", klog.KObj(cred), "why", decision.Why)
 	tok, err := r.issue(ctx, p)
@@ -130,22 +127,31 @@ func (r *AprimoCredentialReconciler) observe(p *pass) policy.Observation {
 	return o
 }
 
-// freshen re-reads the credential and its target from the API server. The
-// cache may not have seen the last pass's writes yet, and deciding on a stale
-// view would request a token twice.
-func (r *AprimoCredentialReconciler) freshen(ctx context.Context, p *pass) (*failure, error) {
+// cacheIsFresh confirms on the API server's word that the cached credential
+// and target Secret are current before a token request is spent. The cache can
+// lag the writes of the previous pass, and deciding on that would request a
+// token twice.
+func (r *AprimoCredentialReconciler) cacheIsFresh(ctx context.Context, p *pass) (bool, error) {
 	live := &v1alpha1.AprimoCredential{}
 	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(p.cred), live); err != nil {
-		return nil, err
+		return false, client.IgnoreNotFound(err)
 	}
-	if live.ResourceVersion != p.cred.ResourceVersion {
-		p.cred, p.before = live, live.DeepCopy()
+	target := &corev1.Secret{}
+	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: p.cred.Namespace, Name: p.cred.TargetName()}, target)
+	if err != nil && !apierrors.IsNotFound(err) {
+		return false, err
 	}
-	stored, f, err := r.readTarget(ctx, r.APIReader, p.cred)
-	if stored != nil {
-		p.stored = stored
+	cachedTargetRV := ""
+	if p.stored.secret != nil {
+		cachedTargetRV = p.stored.secret.ResourceVersion
 	}
-	return f, err
+	return live.ResourceVersion == p.cred.ResourceVersion && target.ResourceVersion == cachedTargetRV, nil
+}
+
+// lookAgain drops a pass that saw a stale cache, without writing anything.
+func (r *AprimoCredentialReconciler) lookAgain(p *pass) ctrl.Result {
+	p.stale = true
+	return ctrl.Result{RequeueAfter: policy.MinRequeue}
 }
 
 // issue reads the input Secrets and requests a token with them.

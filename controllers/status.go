@@ -108,6 +108,9 @@ func (r *AprimoCredentialReconciler) setConditions(p *pass, ready metav1.Conditi
 // writeStatus patches the status once, if it changed, and emits an event on
 // each transition. It runs deferred from Reconcile.
 func (r *AprimoCredentialReconciler) writeStatus(ctx context.Context, p *pass) error {
+	if p.stale {
+		return nil
+	}
 	st := &p.cred.Status
 	if p.requested {
 		st.LastRefreshRequest = refreshRequest(p.cred)

@@ -44,14 +44,10 @@ type storedToken struct {
 // labels are cached; on a miss it asks the API server, so that a user's Secret
 // of the same name is found and never overwritten.
 func (r *AprimoCredentialReconciler) observeTarget(ctx context.Context, cred *v1alpha1.AprimoCredential) (*storedToken, *failure, error) {
-	return r.readTarget(ctx, r.Client, cred)
-}
-
-func (r *AprimoCredentialReconciler) readTarget(ctx context.Context, reader client.Reader, cred *v1alpha1.AprimoCredential) (*storedToken, *failure, error) {
 	key := types.NamespacedName{Namespace: cred.Namespace, Name: cred.TargetName()}
 	s := &corev1.Secret{}
-	err := reader.Get(ctx, key, s)
-	if apierrors.IsNotFound(err) && reader != r.APIReader {
+	err := r.Get(ctx, key, s)
+	if apierrors.IsNotFound(err) {
 		err = r.APIReader.Get(ctx, key, s)
 	}
 	if apierrors.IsNotFound(err) {
