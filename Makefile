@@ -64,7 +64,8 @@ run: manifests generate ## Run the manager from your host against the cluster in
 
 .PHONY: demo
 demo: build envtest ## Run the operator against a local control plane and a fake Aprimo (DEMO_DURATION=2m to stop by itself).
-	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go run ./test/demo
+	go build -o bin/demo ./test/demo
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" bin/demo
 
 .PHONY: docker-build
 docker-build: ## Build the manager image (needs a Docker engine).

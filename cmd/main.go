@@ -46,6 +46,7 @@ func main() {
 		allowedTokenHosts          string
 		maxConcurrentReconciles    int
 		tokenRequestTimeout        time.Duration
+		caFile                     string
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
 		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
@@ -61,6 +62,8 @@ func main() {
 	flag.IntVar(&maxConcurrentReconciles, "max-concurrent-reconciles", 4, "How many AprimoCredentials are reconciled at once.")
 	flag.DurationVar(&tokenRequestTimeout, "token-request-timeout", 10*time.Second,
 		"Timeout of one token request, including reading the answer (at most 1 MiB).")
+	flag.StringVar(&caFile, "ca-file", "",
+		"PEM file of extra CAs to trust for token endpoints, added to the system's (e.g. a TLS-inspecting proxy).")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -71,6 +74,14 @@ func main() {
 	if err != nil {
 		setupLog.Error(err, "Failed to parse --allowed-token-hosts")
 		os.Exit(1)
+	}
+
+	tokenOpts := aprimo.Options{Hosts: hosts, Timeout: tokenRequestTimeout}
+	if caFile != "" {
+		if tokenOpts.RootCAs, err = aprimo.SystemRootsWith(caFile); err != nil {
+			setupLog.Error(err, "Failed to load --ca-file")
+			os.Exit(1)
+		}
 	}
 
 	// HTTP/2 stays off unless asked for: it is exposed to the HTTP/2 Stream
@@ -119,7 +130,7 @@ func main() {
 		Scheme:         mgr.GetScheme(),
 		Clock:          clock.RealClock{},
 		Recorder:       mgr.GetEventRecorder("aprimo-credential-operator"),
-		Tokens:         aprimo.NewClient(aprimo.Options{Hosts: hosts, Timeout: tokenRequestTimeout}),
+		Tokens:         aprimo.NewClient(tokenOpts),
 		Hosts:          hosts,
 		Random:         rand.Float64,
 	}

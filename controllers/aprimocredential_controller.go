@@ -64,13 +64,21 @@ type pass struct {
 
 // Reconcile makes sure the target Secret holds a token that is valid now and
 // is refreshed before it expires.
-func (r *AprimoCredentialReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, reterr error) {
+func (r *AprimoCredentialReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, reterr error) {
 	cred := &v1alpha1.AprimoCredential{}
 	if err := r.Get(ctx, req.NamespacedName, cred); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err) // gone: its Secrets are garbage collected
 	}
 	p := &pass{cred: cred, before: cred.DeepCopy(), now: r.Clock.Now()}
-	defer func() { reterr = errors.Join(reterr, r.writeStatus(ctx, p)) }()
+	defer func() {
+		reterr = errors.Join(reterr, r.writeStatus(ctx, p))
+		switch {
+		case reterr != nil:
+			result = ctrl.Result{} // controller-runtime retries errors with its own backoff
+		case p.stale:
+			result = r.lookAgain(p) // the cache had not caught up; nothing was lost
+		}
+	}()
 
 	stored, f, err := r.observeTarget(ctx, cred)
 	if err != nil {
@@ -124,6 +132,12 @@ func (r *AprimoCredentialReconciler) observe(p *pass) policy.Observation {
 	if st.RenewalTime != nil {
 		o.NextAttempt = st.RenewalTime.Time
 	}
+	if st.LastFailureTime != nil {
+		o.LastFailure = st.LastFailureTime.Time
+	}
+	if o.HasToken {
+		o.TokenIssuedAt = p.stored.issuedAt
+	}
 	return o
 }
 
@@ -173,8 +187,11 @@ func (r *AprimoCredentialReconciler) store(ctx context.Context, p *pass, tok *ap
 	if _, err := r.applyTarget(ctx, p.cred, existing, contentFromToken(tok, p.inputs)); err != nil {
 		return ctrl.Result{}, err
 	}
-	renewal := r.renewalTime(p.cred, tok.IssuedAt, tok.ExpiresAt)
-	r.markIssued(p, tok.IssuedAt, tok.ExpiresAt, renewal)
+	// The Secret keeps whole seconds; schedule from the same values, so a
+	// later pass that reads them back computes the same renewal time.
+	issuedAt, expiresAt := tok.IssuedAt.Truncate(time.Second), tok.ExpiresAt.Truncate(time.Second)
+	renewal := r.renewalTime(p.cred, issuedAt, expiresAt)
+	r.markIssued(p, issuedAt, expiresAt, renewal)
 	logf.FromContext(ctx).Info("Refreshed token", "credential", klog.KObj(p.cred), "secret", p.cred.TargetName(),
 		"expiresAt", tok.ExpiresAt.UTC().Format(time.RFC3339), "renewalTime", renewal.UTC().Format(time.RFC3339))
 	return requeueAt(p.now, renewal), nil
@@ -183,7 +200,7 @@ func (r *AprimoCredentialReconciler) store(ctx context.Context, p *pass, tok *ap
 // keep leaves a valid token in place: it repairs the target Secret's metadata
 // if someone changed it, refreshes the status from the stored token, and waits.
 func (r *AprimoCredentialReconciler) keep(ctx context.Context, p *pass, wakeAt time.Time) (ctrl.Result, error) {
-	if p.cred.Status.FailedAttempts > 0 {
+	if p.cred.Status.FailedAttempts > 0 && !p.stored.issuedSince(p.cred.Status.LastFailureTime) {
 		r.markStillFailing(p)
 		return requeueAt(p.now, wakeAt), nil
 	}

@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -121,14 +122,21 @@ func (r *AprimoCredentialReconciler) writeStatus(ctx context.Context, p *pass) e
 	if meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady) == nil {
 		r.setConditions(p, metav1.ConditionFalse, v1alpha1.ReasonPending, "Waiting for the first token.", false, v1alpha1.ReasonPending, "")
 	}
-	r.emitEvents(p)
 	if equality.Semantic.DeepEqual(p.before.Status, *st) {
 		return nil
 	}
-	// The optimistic lock makes a pass that read a stale cache fail and retry,
-	// instead of writing an older status over a newer one.
+	// The optimistic lock makes a pass that read a stale cache fail, instead
+	// of writing an older status over a newer one.
 	patch := client.MergeFromWithOptions(p.before, client.MergeFromWithOptimisticLock{})
-	return client.IgnoreNotFound(r.Status().Patch(ctx, p.cred, patch, fieldOwner))
+	if err := r.Status().Patch(ctx, p.cred, patch, fieldOwner); err != nil {
+		if apierrors.IsConflict(err) {
+			p.stale = true
+			return nil
+		}
+		return client.IgnoreNotFound(err)
+	}
+	r.emitEvents(p) // only for a transition that was written
+	return nil
 }
 
 // emitEvents emits a Warning on each new failure reason, and a Normal event on

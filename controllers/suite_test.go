@@ -74,9 +74,15 @@ var _ = BeforeSuite(func() {
 })
 
 var _ = AfterSuite(func() {
+	defer teardown() // also when the leak scan fails
 	if fake != nil && k8s != nil {
 		expectNoSecretLeaked()
+		// Stale caches and conflicts are handled, not reported as errors.
+		Expect(logs.String()).NotTo(ContainSubstring("Reconciler error"))
 	}
+})
+
+func teardown() {
 	if stopManager != nil {
 		stopManager()
 	}
@@ -87,7 +93,7 @@ var _ = AfterSuite(func() {
 		stopSuite()
 	}
 	Expect(testEnv.Stop()).To(Succeed())
-})
+}
 
 // startManager runs the operator as cmd/main.go wires it, against the fake,
 // and returns a function that stops it and waits until it has stopped.

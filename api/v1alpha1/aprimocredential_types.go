@@ -236,8 +236,8 @@ type AprimoCredentialStatus struct {
 // +kubebuilder:resource:shortName=aprimocred,categories=aprimo
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
-// +kubebuilder:printcolumn:name="Expires",type=date,JSONPath=`.status.expiresAt`
-// +kubebuilder:printcolumn:name="Next Refresh",type=date,JSONPath=`.status.renewalTime`
+// +kubebuilder:printcolumn:name="Expires",type=string,JSONPath=`.status.expiresAt`
+// +kubebuilder:printcolumn:name="Next Refresh",type=string,JSONPath=`.status.renewalTime`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="!has(self.spec.target) || !has(self.spec.target.name) || self.spec.target.name != self.metadata.name + '-aprimo-state'",message="spec.target.name must not be <metadata.name>-aprimo-state, the operator's own state Secret"
 type AprimoCredential struct {

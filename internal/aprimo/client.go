@@ -20,12 +20,15 @@ package aprimo
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -55,6 +58,9 @@ type Options struct {
 	// Transport defaults to a clone of http.DefaultTransport: proxies from the
 	// environment, system roots (SSL_CERT_FILE and SSL_CERT_DIR work as Go defines them).
 	Transport http.RoundTripper
+	// RootCAs, when set, replaces the system roots of the default Transport
+	// (see SystemRootsWith).
+	RootCAs *x509.CertPool
 }
 
 // Client requests tokens. It never follows redirects and never retries: the caller
@@ -84,7 +90,7 @@ func NewClient(o Options) *Client {
 	}
 	rt := o.Transport
 	if rt == nil {
-		rt = defaultTransport()
+		rt = defaultTransport(o.RootCAs)
 	}
 	c.http = &http.Client{
 		Transport: rt,
@@ -94,13 +100,36 @@ func NewClient(o Options) *Client {
 	return c
 }
 
-func defaultTransport() http.RoundTripper {
-	if t, ok := http.DefaultTransport.(*http.Transport); ok {
+func defaultTransport(roots *x509.CertPool) http.RoundTripper {
+	t, ok := http.DefaultTransport.(*http.Transport)
+	if ok {
 		t = t.Clone()
-		t.Proxy = http.ProxyFromEnvironment
-		return t
+	} else {
+		t = &http.Transport{ForceAttemptHTTP2: true}
 	}
-	return &http.Transport{Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true}
+	t.Proxy = http.ProxyFromEnvironment
+	if roots != nil {
+		t.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	}
+	return t
+}
+
+// SystemRootsWith returns the system roots plus the PEM certificates in
+// pemFile: for an internal CA, or a TLS-inspecting proxy, in front of Aprimo.
+// It works where SSL_CERT_FILE does not (macOS).
+func SystemRootsWith(pemFile string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(pemFile)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("no PEM certificate in %s", pemFile)
+	}
+	return pool, nil
 }
 
 // ClientCredentials gets a token for the user set on the registration.

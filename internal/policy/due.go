@@ -10,6 +10,7 @@ type Observation struct {
 	// credential; TokenExpiresAt and TokenRenewal describe it, and TokenInputs
 	// is the inputs hash it was issued with.
 	HasToken       bool
+	TokenIssuedAt  time.Time
 	TokenExpiresAt time.Time
 	TokenRenewal   time.Time
 	TokenInputs    string
@@ -21,6 +22,7 @@ type Observation struct {
 	// requests failed since the last success, when the next try is planned, and
 	// the inputs hash of the last failed request.
 	FailedAttempts int32
+	LastFailure    time.Time
 	NextAttempt    time.Time
 	FailedInputs   string
 
@@ -40,14 +42,17 @@ type Decision struct {
 
 // Decide returns whether a token request is due.
 func Decide(o Observation) Decision {
+	// A token issued after the last failure supersedes it, even when the
+	// status that recorded the success was never written.
+	failing := o.FailedAttempts > 0 && !(o.HasToken && o.TokenIssuedAt.After(o.LastFailure))
 	switch {
 	case o.RefreshRequested:
 		return Decision{Request: true, Why: "refresh requested by annotation"}
-	case o.FailedAttempts > 0 && o.Inputs != o.FailedInputs:
+	case failing && o.Inputs != o.FailedInputs:
 		return Decision{Request: true, Why: "inputs changed since the last failure"}
-	case o.FailedAttempts > 0 && !o.Now.Before(o.NextAttempt):
+	case failing && !o.Now.Before(o.NextAttempt):
 		return Decision{Request: true, Why: "retry after failure"}
-	case o.FailedAttempts > 0:
+	case failing:
 		return Decision{WakeAt: earliestFuture(o.Now, o.NextAttempt, tokenExpiry(o))}
 	case !o.HasToken:
 		return Decision{Request: true, Why: "no token stored"}

@@ -44,6 +44,24 @@ func TestDecide(t *testing.T) {
 			want: Decision{Request: true, Why: "refresh requested by annotation"},
 		},
 
+		// A success whose status was never written.
+		"a token issued after the last failure supersedes it": {
+			obs: Observation{
+				Now: now, HasToken: true, TokenIssuedAt: now.Add(-time.Minute), TokenExpiresAt: expiry, TokenRenewal: renewal,
+				TokenInputs: inputs, Inputs: inputs,
+				FailedAttempts: 2, LastFailure: now.Add(-2 * time.Minute), NextAttempt: now.Add(-time.Second), FailedInputs: inputs,
+			},
+			want: Decision{WakeAt: renewal},
+		},
+		"a token issued before the last failure does not": {
+			obs: Observation{
+				Now: now, HasToken: true, TokenIssuedAt: now.Add(-3 * time.Minute), TokenExpiresAt: expiry, TokenRenewal: renewal,
+				TokenInputs: inputs, Inputs: inputs,
+				FailedAttempts: 2, LastFailure: now.Add(-2 * time.Minute), NextAttempt: now.Add(-time.Second), FailedInputs: inputs,
+			},
+			want: Decision{Request: true, Why: "retry after failure"},
+		},
+
 		// After a failure.
 		"changed inputs after a failure retry at once, ignoring the backoff": {
 			obs: Observation{
