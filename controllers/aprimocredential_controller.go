@@ -20,6 +20,7 @@ package controllers
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -43,6 +44,9 @@ const FieldOwner = "aprimo-credential-operator"
 
 var fieldOwner = client.FieldOwner(FieldOwner)
 
+// writeBudget bounds the writes that finish a pass after its context ended.
+const writeBudget = 10 * time.Second
+
 // AprimoCredentialReconciler keeps a valid Aprimo access token in each
 // AprimoCredential's target Secret.
 type AprimoCredentialReconciler struct {
@@ -59,6 +63,10 @@ type AprimoCredentialReconciler struct {
 	Hosts          aprimo.HostAllowlist
 	// Random returns a number in [0,1) for backoff jitter.
 	Random func() float64
+
+	// pending holds, by credential UID, a refresh-token successor that could
+	// not be stored; the next pass stores it before anything else.
+	pending sync.Map
 }
 
 // pass is what one reconcile learns about one credential.
@@ -68,7 +76,7 @@ type pass struct {
 	now       time.Time
 	stored    *storedToken
 	inputs    string // inputs hash; "" until computed
-	requested bool   // a token request was made
+	sent      bool   // a token request was sent to Aprimo
 	completed bool   // the pass ran to a decision; observedGeneration may move
 	stale     bool   // the pass saw a stale cache and writes nothing
 }
@@ -87,6 +95,9 @@ func (r *AprimoCredentialReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	}
 	p := &pass{cred: cred, before: cred.DeepCopy(), now: r.Clock.Now()}
 	defer func() {
+		// Written also while the manager stops: a token obtained is worth keeping.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeBudget)
+		defer cancel()
 		reterr = errors.Join(reterr, r.writeStatus(ctx, p))
 		switch {
 		case reterr != nil:
@@ -126,6 +137,8 @@ func (r *AprimoCredentialReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	if err != nil {
 		return r.failRequest(p, err)
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeBudget)
+	defer cancel()
 	return r.store(ctx, p, tok)
 }
 
@@ -140,7 +153,7 @@ func (r *AprimoCredentialReconciler) observe(p *pass) policy.Observation {
 		Inputs:           p.inputs,
 		FailedAttempts:   st.FailedAttempts,
 		FailedInputs:     st.InputsHash,
-		RefreshRequested: refreshRequest(p.cred) != "" && refreshRequest(p.cred) != st.LastRefreshRequest,
+		RefreshRequested: refreshRequested(p),
 	}
 	if o.HasToken {
 		o.TokenRenewal = r.renewalTime(p.cred, p.stored.issuedAt, p.stored.expiresAt)
@@ -193,14 +206,17 @@ func (r *AprimoCredentialReconciler) issue(ctx context.Context, p *pass) (*aprim
 	if err != nil {
 		return nil, err
 	}
-	p.requested = true
-	return r.requestToken(ctx, p.cred, creds)
+	return r.requestToken(ctx, p, creds)
 }
 
 // store writes a new token to the target Secret and schedules its renewal.
 func (r *AprimoCredentialReconciler) store(ctx context.Context, p *pass, tok *aprimo.Token) (ctrl.Result, error) {
-	var existing = p.stored.secret
-	if _, err := r.applyTarget(ctx, p.cred, existing, contentFromToken(tok, p.inputs)); err != nil {
+	if p.stored.secret == nil {
+		if f, err := r.stillFree(ctx, p.cred); f != nil || err != nil {
+			return r.fail(p, f), err
+		}
+	}
+	if _, err := r.applyTarget(ctx, p.cred, p.stored.secret, contentFromToken(tok, p.inputs, refreshRequest(p.cred))); err != nil {
 		return ctrl.Result{}, err
 	}
 	// The Secret keeps whole seconds; schedule from the same values, so a
@@ -262,6 +278,13 @@ func (r *AprimoCredentialReconciler) renewalTime(cred *v1alpha1.AprimoCredential
 
 func refreshRequest(cred *v1alpha1.AprimoCredential) string {
 	return cred.Annotations[v1alpha1.RefreshRequestedAtAnnotation]
+}
+
+// refreshRequested: the annotation holds a value neither the status nor the
+// stored token records as served.
+func refreshRequested(p *pass) bool {
+	v := refreshRequest(p.cred)
+	return v != "" && v != p.cred.Status.LastRefreshRequest && v != p.stored.served
 }
 
 func requeueAt(now, t time.Time) ctrl.Result {

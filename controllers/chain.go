@@ -19,6 +19,7 @@ package controllers
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -34,17 +35,24 @@ import (
 )
 
 // The state Secret <name>-aprimo-state holds the live refresh token of a
-// chain. The phase and the bootstrap hash are annotations, so they can be read
-// without the token.
+// chain. What describes it is in annotations, readable without the token.
 const (
 	refreshTokenKey     = "refresh-token"
 	phaseAnnotation     = v1alpha1.GroupName + "/chain-phase"
 	bootstrapAnnotation = v1alpha1.GroupName + "/bootstrap-sha256"
+	usedAnnotation      = v1alpha1.GroupName + "/used-bootstraps"
+	bindingAnnotation   = v1alpha1.GroupName + "/chain-binding"
 )
 
 // persistBackoff bounds how long a new refresh token is retried into the state
 // Secret when the API server fails: the token is the only live one.
-var persistBackoff = wait.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 8, Cap: 10 * time.Second}
+var persistBackoff = wait.Backoff{Duration: 200 * time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 7, Cap: 5 * time.Second}
+
+// chainBudget bounds a refresh's critical section (mark in flight, send,
+// record the answer). It runs to the end even when the manager is stopping,
+// as stopping half-way loses the chain; terminationGracePeriodSeconds and the
+// manager's GracefulShutdownTimeout leave room for it.
+const chainBudget = 30 * time.Second
 
 // chainStore reads and writes the state Secret. Every read goes to the API
 // server, never to the cache: a stale "no state" would resend the bootstrap token.
@@ -72,11 +80,16 @@ func (c chainStore) load(ctx context.Context) (*policy.ChainState, *corev1.Secre
 			"Secret %s/%s, where the operator keeps the refresh-token chain, exists and is not owned by this AprimoCredential: delete or rename it.",
 			s.Namespace, s.Name)
 	}
-	return &policy.ChainState{
+	st := &policy.ChainState{
 		RefreshToken:    string(s.Data[refreshTokenKey]),
 		Phase:           policy.ChainPhase(s.Annotations[phaseAnnotation]),
 		BootstrapSHA256: s.Annotations[bootstrapAnnotation],
-	}, s, nil
+		Binding:         s.Annotations[bindingAnnotation],
+	}
+	if used := s.Annotations[usedAnnotation]; used != "" {
+		st.UsedBootstraps = strings.Split(used, ",")
+	}
+	return st, s, nil
 }
 
 // write stores st with compare-and-swap on the resourceVersion of current
@@ -96,6 +109,8 @@ func (c chainStore) write(ctx context.Context, current *corev1.Secret, st policy
 	}
 	s.Annotations[phaseAnnotation] = string(st.Phase)
 	s.Annotations[bootstrapAnnotation] = st.BootstrapSHA256
+	s.Annotations[usedAnnotation] = strings.Join(st.UsedBootstraps, ",")
+	s.Annotations[bindingAnnotation] = st.Binding
 	s.Type = corev1.SecretTypeOpaque
 	s.Data = map[string][]byte{refreshTokenKey: []byte(st.RefreshToken)}
 	if err := controllerutil.SetControllerReference(c.cred, s, c.r.Scheme); err != nil {

@@ -36,6 +36,14 @@ type failure struct {
 
 func (f *failure) Error() string { return f.Reason + ": " + f.Message }
 
+// orNil returns f as an error, and a nil error (not a typed nil) for a nil f.
+func (f *failure) orNil() error {
+	if f == nil {
+		return nil
+	}
+	return f
+}
+
 func stalled(reason, format string, args ...any) *failure {
 	return &failure{Reason: reason, Stalled: true, Message: fmt.Sprintf(format, args...)}
 }

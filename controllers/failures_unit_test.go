@@ -126,7 +126,7 @@ func TestChainFailureSaysHowToReseed(t *testing.T) {
 func TestStoredTokenDetectsHandEdits(t *testing.T) {
 	issued := time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)
 	tok := &aprimo.Token{AccessToken: "at-abcdefghijklmnop", TokenType: "bearer", IssuedAt: issued, ExpiresAt: issued.Add(time.Hour)}
-	content := contentFromToken(tok, "inputs1")
+	content := contentFromToken(tok, "inputs1", "")
 	if got := string(content.data[v1alpha1.AuthorizationKey]); got != "Bearer at-abcdefghijklmnop" {
 		t.Fatalf("authorization = %q", got)
 	}

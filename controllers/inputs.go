@@ -101,6 +101,10 @@ func (r *AprimoCredentialReconciler) inputsHash(ctx context.Context, cred *v1alp
 		meta := &metav1.PartialObjectMetadata{}
 		meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
 		err := r.SecretMetadata.Get(ctx, types.NamespacedName{Namespace: cred.Namespace, Name: name}, meta)
+		if apierrors.IsNotFound(err) && optionalSecret(cred, name) {
+			fmt.Fprintf(h, "%s absent\n", name)
+			continue
+		}
 		if apierrors.IsNotFound(err) {
 			return "", secretNotFound(cred, name), nil
 		}
@@ -115,8 +119,18 @@ func (r *AprimoCredentialReconciler) inputsHash(ctx context.Context, cred *v1alp
 // credentials are the values a token request is made with. Never log them.
 type credentials struct {
 	clientID, clientSecret string
-	bootstrap              string // RefreshToken flow: the bootstrap refresh token
+	bootstrap              string // RefreshToken flow: the bootstrap refresh token, "" if absent
 	username, userToken    string // ResourceOwnerPassword flow
+	// bootstrapProblem says why there is no bootstrap token; it matters only
+	// when there is no live chain to continue either.
+	bootstrapProblem *failure
+}
+
+// optionalSecret: once a chain runs, the bootstrap Secret may be deleted
+// (a one-time token removed after use is good practice); the chain goes on.
+func optionalSecret(cred *v1alpha1.AprimoCredential, name string) bool {
+	s := cred.Spec
+	return s.Flow == v1alpha1.FlowRefreshToken && s.RefreshTokenRef != nil && s.RefreshTokenRef.Name == name && s.ClientSecretRef.Name != name
 }
 
 // readCredentials reads the input Secrets directly from the API server: user
@@ -162,6 +176,10 @@ func (r *AprimoCredentialReconciler) readCredentials(ctx context.Context, cred *
 			continue
 		}
 		v, f, err := value(ref)
+		if f != nil && i == 2 && cred.Spec.Flow == v1alpha1.FlowRefreshToken {
+			out.bootstrapProblem = f
+			continue
+		}
 		if f != nil || err != nil {
 			return nil, f, err
 		}

@@ -28,6 +28,7 @@ import (
 
 	"github.com/aprimo-credential-operator/aprimo-credential-operator/api/v1alpha1"
 	"github.com/aprimo-credential-operator/aprimo-credential-operator/internal/aprimo/aprimotest"
+	"github.com/aprimo-credential-operator/aprimo-credential-operator/internal/policy"
 )
 
 func sha256Hex(s string) string {
@@ -128,7 +129,8 @@ var _ = Describe("Lifecycle", func() {
 		state := &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: "crashed-aprimo-state",
 				Labels:      map[string]string{v1alpha1.ManagedByLabel: v1alpha1.ManagedByValue},
-				Annotations: map[string]string{phaseAnnotation: "InFlight", bootstrapAnnotation: sha256Hex(bootstrap)},
+				Annotations: map[string]string{phaseAnnotation: "InFlight", bootstrapAnnotation: sha256Hex(bootstrap),
+					usedAnnotation: policy.ShortHash(bootstrap), bindingAnnotation: policy.ShortHash(fake.URL() + "\n" + w.clientID)},
 				OwnerReferences: []metav1.OwnerReference{{APIVersion: v1alpha1.GroupVersion.String(), Kind: "AprimoCredential",
 					Name: c.Name, UID: c.UID, Controller: ptrTo(true)}}},
 			Data: map[string][]byte{refreshTokenKey: []byte(bootstrap)},

@@ -52,7 +52,7 @@ func (r *AprimoCredentialReconciler) markFailed(p *pass, f *failure) time.Time {
 	// A failure found before any request retries as soon as anything changes:
 	// those checks cost Aprimo nothing.
 	st.InputsHash = ""
-	if p.requested {
+	if p.sent {
 		st.InputsHash = p.inputs
 	}
 	var tokenExpiry time.Time
@@ -129,7 +129,7 @@ func (r *AprimoCredentialReconciler) writeStatus(ctx context.Context, p *pass) e
 		return nil
 	}
 	st := &p.cred.Status
-	if p.requested {
+	if p.sent {
 		st.LastRefreshRequest = refreshRequest(p.cred)
 	}
 	if p.completed {

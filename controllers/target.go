@@ -42,6 +42,8 @@ import (
 const (
 	issuedAtAnnotation = v1alpha1.GroupName + "/issued-at"
 	inputsAnnotation   = v1alpha1.GroupName + "/inputs-hash"
+	// servedAnnotation records the force-refresh request this token served.
+	servedAnnotation = v1alpha1.GroupName + "/served-refresh-request"
 	// digestAnnotation detects a hand-edited token: a digest of the data and
 	// the annotations above, as the operator wrote them.
 	digestAnnotation = v1alpha1.GroupName + "/digest"
@@ -54,6 +56,7 @@ type storedToken struct {
 	issuedAt  time.Time
 	expiresAt time.Time
 	inputs    string
+	served    string // the force-refresh request this token served
 }
 
 // observeTarget reads the target Secret. Only Secrets with the operator's
@@ -81,7 +84,7 @@ func (r *AprimoCredentialReconciler) observeTarget(ctx context.Context, cred *v1
 }
 
 func parseStoredToken(s *corev1.Secret) *storedToken {
-	t := &storedToken{secret: s, inputs: s.Annotations[inputsAnnotation]}
+	t := &storedToken{secret: s, inputs: s.Annotations[inputsAnnotation], served: s.Annotations[servedAnnotation]}
 	if s.Annotations[digestAnnotation] == "" || s.Annotations[digestAnnotation] != digest(s.Data, s.Annotations) {
 		return t
 	}
@@ -121,7 +124,7 @@ type targetContent struct {
 }
 
 // contentFromToken lays out a freshly issued token.
-func contentFromToken(tok *aprimo.Token, inputs string) targetContent {
+func contentFromToken(tok *aprimo.Token, inputs, served string) targetContent {
 	tokenType := tok.TokenType
 	if tokenType == "" || strings.EqualFold(tokenType, "bearer") {
 		tokenType = "Bearer"
@@ -138,6 +141,9 @@ func contentFromToken(tok *aprimo.Token, inputs string) targetContent {
 			inputsAnnotation:   inputs,
 		},
 	}
+	if served != "" {
+		c.annotations[servedAnnotation] = served
+	}
 	c.annotations[digestAnnotation] = digest(c.data, c.annotations)
 	return c
 }
@@ -149,8 +155,10 @@ func contentFromSecret(s *corev1.Secret) targetContent {
 	for _, k := range []string{v1alpha1.AccessTokenKey, v1alpha1.TokenTypeKey, v1alpha1.ExpiresAtKey, v1alpha1.AuthorizationKey} {
 		c.data[k] = s.Data[k]
 	}
-	for _, k := range []string{issuedAtAnnotation, inputsAnnotation, digestAnnotation} {
-		c.annotations[k] = s.Annotations[k]
+	for _, k := range []string{issuedAtAnnotation, inputsAnnotation, digestAnnotation, servedAnnotation} {
+		if v, ok := s.Annotations[k]; ok {
+			c.annotations[k] = v
+		}
 	}
 	return c
 }
@@ -184,6 +192,25 @@ func ownerRef(cred *v1alpha1.AprimoCredential) *metav1ac.OwnerReferenceApplyConf
 		WithUID(cred.UID).
 		WithController(true).
 		WithBlockOwnerDeletion(true)
+}
+
+// stillFree re-reads a target Secret that did not exist when the pass began,
+// just before creating it: someone may have created one meanwhile, which must
+// not be taken over.
+func (r *AprimoCredentialReconciler) stillFree(ctx context.Context, cred *v1alpha1.AprimoCredential) (*failure, error) {
+	s := &corev1.Secret{}
+	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: cred.Namespace, Name: cred.TargetName()}, s)
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case !metav1.IsControlledBy(s, cred):
+		return stalled(v1alpha1.ReasonTargetSecretConflict,
+			"Secret %s/%s was created by someone else while a token was requested, and is never overwritten: delete or rename it, or set spec.target.name.",
+			s.Namespace, s.Name), nil
+	}
+	return nil, nil
 }
 
 // applyTarget writes the target Secret with server-side apply, unless what the

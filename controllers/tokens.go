@@ -19,7 +19,9 @@ package controllers
 import (
 	"context"
 	"errors"
+	"strings"
 
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/aprimo-credential-operator/aprimo-credential-operator/api/v1alpha1"
@@ -35,23 +37,29 @@ type TokenSource interface {
 }
 
 // requestToken runs the credential's flow once. Errors are *failure, *aprimo.Error or API errors.
-func (r *AprimoCredentialReconciler) requestToken(ctx context.Context, cred *v1alpha1.AprimoCredential, c *credentials) (*aprimo.Token, error) {
+func (r *AprimoCredentialReconciler) requestToken(ctx context.Context, p *pass, c *credentials) (*aprimo.Token, error) {
+	cred := p.cred
 	switch cred.Spec.Flow {
 	case v1alpha1.FlowRefreshToken:
-		tok, err := r.redeem(ctx, cred, c, c.bootstrap)
+		tok, err := r.redeem(ctx, p, c, c.bootstrap, refreshBinding(cred, c))
+		if errors.Is(err, policy.ErrNoRefreshToken) && c.bootstrapProblem != nil {
+			return nil, c.bootstrapProblem // nothing to start a chain from: say what is missing
+		}
 		return tok, chainFailure(cred, err)
 	case v1alpha1.FlowResourceOwnerPassword:
-		return r.passwordFlow(ctx, cred, c)
+		return r.passwordFlow(ctx, p, c)
 	default:
+		p.sent = true
 		return r.Tokens.ClientCredentials(ctx, endpoint(cred), c.clientID, c.clientSecret, cred.Spec.Scopes)
 	}
 }
 
 // passwordFlow renews with the refresh token of an earlier answer when there
-// is one, and falls back to the password grant when there is none or Aprimo
-// rejects it.
-func (r *AprimoCredentialReconciler) passwordFlow(ctx context.Context, cred *v1alpha1.AprimoCredential, c *credentials) (*aprimo.Token, error) {
-	tok, err := r.redeem(ctx, cred, c, "")
+// is one, and falls back to the password grant when there is none, Aprimo
+// rejects it, or the user, client or scopes changed since it was issued.
+func (r *AprimoCredentialReconciler) passwordFlow(ctx context.Context, p *pass, c *credentials) (*aprimo.Token, error) {
+	cred, binding := p.cred, passwordBinding(p.cred, c)
+	tok, err := r.redeem(ctx, p, c, "", binding)
 	if err == nil {
 		return tok, nil
 	}
@@ -59,56 +67,128 @@ func (r *AprimoCredentialReconciler) passwordFlow(ctx context.Context, cred *v1a
 	if !isChainLoss(err) || errors.As(err, &f) {
 		return nil, err
 	}
+	p.sent = true
 	tok, err = r.Tokens.Password(ctx, endpoint(cred), c.clientID, c.clientSecret, c.username, c.userToken, cred.Spec.Scopes)
 	if err != nil || tok.RefreshToken == "" {
 		return tok, err
 	}
 	// The user token can always start again, so failing to keep this refresh
 	// token costs one password grant later, nothing more.
-	if perr := (chainStore{r, cred}).persist(ctx, policy.ChainState{RefreshToken: tok.RefreshToken, Phase: policy.ChainUnused}); perr != nil {
+	st := policy.ChainState{RefreshToken: tok.RefreshToken, Phase: policy.ChainUnused, Binding: binding}
+	if perr := (chainStore{r, cred}).persist(ctx, st); perr != nil {
 		logf.FromContext(ctx).Error(perr, "Failed to store the refresh token; the next renewal uses the password grant")
 	}
 	return tok, nil
 }
 
-// redeem sends the chain's live refresh token, exactly once. It records the
-// token as in flight before sending it, and the answer (the new token, or the
-// old one still live, or spent) before returning.
-func (r *AprimoCredentialReconciler) redeem(ctx context.Context, cred *v1alpha1.AprimoCredential, c *credentials, bootstrap string) (*aprimo.Token, error) {
-	store := chainStore{r, cred}
+// redeem sends one refresh token of the chain, exactly once: it records the
+// send before sending and the answer before returning (policy.BeforeSend and
+// AfterAnswer). The critical section is not cancelled by a stopping manager.
+func (r *AprimoCredentialReconciler) redeem(ctx context.Context, p *pass, c *credentials, bootstrap, binding string) (*aprimo.Token, error) {
+	store := chainStore{r, p.cred}
+	if err := r.persistPending(ctx, store); err != nil {
+		return nil, err
+	}
 	state, current, err := store.load(ctx)
 	if err != nil {
 		return nil, err
 	}
-	token, fromBootstrap, err := policy.ChooseRefreshToken(bootstrap, state)
+	choice, err := policy.ChooseRefreshToken(bootstrap, binding, state)
 	if err != nil {
 		return nil, err
 	}
-	sent := policy.ChainState{RefreshToken: token, Phase: policy.ChainInFlight}
-	if fromBootstrap {
-		sent.BootstrapSHA256 = policy.SHA256(bootstrap)
-	} else {
-		sent.BootstrapSHA256 = state.BootstrapSHA256
+	if choice.FromBootstrap && p.cred.Spec.Flow == v1alpha1.FlowRefreshToken {
+		if f, err := r.bootstrapShared(ctx, p.cred); f != nil || err != nil {
+			return nil, errors.Join(f.orNil(), err)
+		}
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err // stopping: do not start what must not be interrupted
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), chainBudget)
+	defer cancel()
+
+	sent := policy.BeforeSend(state, choice)
 	if _, err := store.write(ctx, current, sent); err != nil {
 		return nil, err // nothing sent; a conflict is retried by the next pass
 	}
+	p.sent = true
+	tok, err := r.Tokens.Refresh(ctx, endpoint(p.cred), c.clientID, c.clientSecret, choice.Token)
 
-	tok, err := r.Tokens.Refresh(ctx, endpoint(cred), c.clientID, c.clientSecret, token)
-
-	next := policy.ChainState{BootstrapSHA256: sent.BootstrapSHA256, Phase: policy.ChainSpent}
-	switch {
-	case err == nil && tok.RefreshToken != "":
-		next.RefreshToken, next.Phase = tok.RefreshToken, policy.ChainUnused
-	case err != nil && !refreshTokenSpent(err):
-		next.RefreshToken, next.Phase = token, policy.ChainUnused // nothing was issued: still live
+	outcome := policy.Outcome{Issued: err == nil, Spent: err != nil && refreshTokenSpent(err)}
+	if tok != nil {
+		outcome.Successor = tok.RefreshToken
 	}
+	next := policy.AfterAnswer(sent, choice, binding, outcome)
 	if perr := store.persist(ctx, next); perr != nil {
-		// The state still says in flight, so the token is never resent; the
-		// next pass reports the chain as lost.
+		// The state still says the token was sent, so it is never resent. A
+		// successor is kept in memory and stored first by the next pass.
 		logf.FromContext(ctx).Error(perr, "Failed to record the refresh-token chain state", "secret", store.key())
+		if outcome.Successor != "" {
+			r.pending.Store(p.cred.UID, next)
+		}
+	}
+	if err != nil && choice.FromBootstrap && outcome.Spent {
+		ref := p.cred.Spec.RefreshTokenRef
+		return nil, stalled(v1alpha1.ReasonInvalidGrant,
+			"%s. Aprimo did not accept the bootstrap refresh token in key %q of Secret %s/%s, and it is never sent again; any chain already running goes on. Put a new refresh token there to start a new chain.",
+			upperFirst(err.Error()), ref.Key, p.cred.Namespace, ref.Name)
 	}
 	return tok, err
+}
+
+// persistPending stores a successor the last pass could not record.
+func (r *AprimoCredentialReconciler) persistPending(ctx context.Context, store chainStore) error {
+	v, ok := r.pending.Load(store.cred.UID)
+	if !ok {
+		return nil
+	}
+	if err := store.persist(ctx, v.(policy.ChainState)); err != nil {
+		return err
+	}
+	r.pending.Delete(store.cred.UID)
+	return nil
+}
+
+// bootstrapShared refuses to send a bootstrap token that an older
+// AprimoCredential also uses: a refresh token can start only one chain, and
+// sending it twice would kill both.
+func (r *AprimoCredentialReconciler) bootstrapShared(ctx context.Context, cred *v1alpha1.AprimoCredential) (*failure, error) {
+	var list v1alpha1.AprimoCredentialList
+	if err := r.List(ctx, &list, client.InNamespace(cred.Namespace)); err != nil {
+		return nil, err
+	}
+	ref := *cred.Spec.RefreshTokenRef
+	for i := range list.Items {
+		other := &list.Items[i]
+		if other.UID == cred.UID || other.Spec.Flow != v1alpha1.FlowRefreshToken || other.Spec.RefreshTokenRef == nil || *other.Spec.RefreshTokenRef != ref {
+			continue
+		}
+		if older(other, cred) {
+			return stalled(v1alpha1.ReasonInvalidGrant,
+				"Key %q of Secret %s/%s is also the bootstrap refresh token of AprimoCredential %s, which was created first. A refresh token can start only one chain: give this credential a bootstrap token of its own.",
+				ref.Key, cred.Namespace, ref.Name, other.Name), nil
+		}
+	}
+	return nil, nil
+}
+
+func older(a, b *v1alpha1.AprimoCredential) bool {
+	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+		return a.CreationTimestamp.Before(&b.CreationTimestamp)
+	}
+	return a.Name < b.Name
+}
+
+// refreshBinding ties a chain to the endpoint and client it was issued for.
+func refreshBinding(cred *v1alpha1.AprimoCredential, c *credentials) string {
+	return policy.ShortHash(endpoint(cred) + "\n" + c.clientID)
+}
+
+// passwordBinding also ties it to the user and scopes, so a change of either
+// starts again with the password grant.
+func passwordBinding(cred *v1alpha1.AprimoCredential, c *credentials) string {
+	return policy.ShortHash(strings.Join([]string{endpoint(cred), c.clientID, c.username, policy.SHA256(c.userToken), strings.Join(cred.Spec.Scopes, " ")}, "\n"))
 }
 
 // refreshTokenSpent is true when Aprimo may have redeemed the token sent.
@@ -125,7 +205,8 @@ func refreshTokenSpent(err error) bool {
 func isChainLoss(err error) bool {
 	var ae *aprimo.Error
 	return errors.Is(err, policy.ErrChainInterrupted) || errors.Is(err, policy.ErrChainSpent) ||
-		errors.Is(err, policy.ErrNoRefreshToken) || (errors.As(err, &ae) && ae.RefreshTokenSpent())
+		errors.Is(err, policy.ErrNoRefreshToken) || errors.Is(err, policy.ErrChainForeign) ||
+		(errors.As(err, &ae) && ae.RefreshTokenSpent())
 }
 
 // chainFailure reports a lost chain of the RefreshToken flow as InvalidGrant,

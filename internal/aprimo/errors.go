@@ -103,8 +103,10 @@ func (e *Error) Unwrap() error { return e.Err }
 // as consumed and never sent again. Aprimo kills a refresh token the moment it answers a
 // refresh, so the token is spent when the server refused it (invalid_grant), when it may
 // have answered with a successor we never read (sent but not answered, e.g. a timeout or a
-// reset after writing), and when it answered 2xx with a body we could not use. It is not
-// spent when nothing was sent, or for 429, 5xx and other error answers, which issue nothing.
+// reset after writing), when it answered 2xx with a body we could not use, and when a
+// gateway answered 500, 502 or 504: the origin may have rotated the token behind it.
+// It is not spent when nothing was sent, for 429 and 503 (the server says it did not
+// process the request), and for other error answers, which refuse before redeeming.
 func (e *Error) RefreshTokenSpent() bool {
 	switch {
 	case !e.Sent:
@@ -112,6 +114,8 @@ func (e *Error) RefreshTokenSpent() bool {
 	case e.OAuthError == "invalid_grant":
 		return true
 	case !e.Answered:
+		return true
+	case e.StatusCode == 500, e.StatusCode == 502, e.StatusCode == 504:
 		return true
 	default:
 		return e.StatusCode >= 200 && e.StatusCode < 300

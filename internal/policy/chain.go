@@ -20,6 +20,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"slices"
 )
 
 // A refresh-token chain rotates: every answer carries a new refresh token and
@@ -39,6 +40,9 @@ const (
 	ChainSpent ChainPhase = "Spent"
 )
 
+// MaxUsedBootstraps bounds the history of bootstrap tokens already sent.
+const MaxUsedBootstraps = 16
+
 // ChainState is what the state Secret records.
 type ChainState struct {
 	// RefreshToken is the live token; empty when the chain has none.
@@ -46,13 +50,26 @@ type ChainState struct {
 	Phase        ChainPhase
 	// BootstrapSHA256 is the hash of the bootstrap token the chain started from.
 	BootstrapSHA256 string
+	// UsedBootstraps holds ShortHash of every bootstrap token ever sent, oldest
+	// first: one is never sent again, also when a GitOps rollback restores it.
+	UsedBootstraps []string
+	// Binding fingerprints what the chain belongs to (endpoint, client, user):
+	// a token is never sent to another endpoint or for another identity.
+	Binding string
 }
 
-// ErrChainInterrupted and ErrChainSpent say why no refresh token may be sent.
+// Choice is the refresh token to send.
+type Choice struct {
+	Token         string
+	FromBootstrap bool
+}
+
+// Why no refresh token may be sent.
 var (
 	ErrChainInterrupted = errors.New("a refresh was interrupted before its answer was recorded, so the stored refresh token may already have been redeemed and is never sent again")
 	ErrChainSpent       = errors.New("the stored refresh token was rejected or used up")
 	ErrNoRefreshToken   = errors.New("no refresh token is stored")
+	ErrChainForeign     = errors.New("the stored refresh token was issued for another endpoint, client or user, so it is not sent")
 )
 
 // SHA256 returns the hex SHA-256 of a token, the only form in which one is recorded outside its Secret.
@@ -61,23 +78,87 @@ func SHA256(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// ChooseRefreshToken returns the refresh token to send and whether it is the
-// bootstrap token. The bootstrap is used when there is no state yet, or when its
-// hash differs from the one the state records (the user supplied a new one).
-// bootstrap is "" for flows without one (ResourceOwnerPassword).
-func ChooseRefreshToken(bootstrap string, state *ChainState) (token string, fromBootstrap bool, err error) {
-	if bootstrap != "" && (state == nil || state.BootstrapSHA256 != SHA256(bootstrap)) {
-		return bootstrap, true, nil
+// ShortHash is the first 64 bits of SHA256, enough to recognise a token again.
+func ShortHash(token string) string { return SHA256(token)[:16] }
+
+// ChooseRefreshToken returns the refresh token to send. A bootstrap token
+// (from the user's Secret; "" for flows without one, or when it was removed)
+// is used when it is new: not the seed of the current chain and never sent
+// before. Otherwise the stored token is used, only if it is unused and was
+// issued for binding.
+func ChooseRefreshToken(bootstrap, binding string, state *ChainState) (Choice, error) {
+	if bootstrap != "" && !state.knows(bootstrap) {
+		return Choice{Token: bootstrap, FromBootstrap: true}, nil
 	}
 	switch {
-	case state == nil || state.RefreshToken == "":
-		return "", false, ErrNoRefreshToken
-	case state.Phase == ChainUnused:
-		return state.RefreshToken, false, nil
+	case state == nil || state.RefreshToken == "" && state.Phase != ChainSpent:
+		return Choice{}, ErrNoRefreshToken
+	case state.Binding != binding:
+		return Choice{}, ErrChainForeign
+	case state.Phase == ChainUnused && state.RefreshToken != "":
+		return Choice{Token: state.RefreshToken}, nil
 	case state.Phase == ChainSpent:
-		return "", false, ErrChainSpent
+		return Choice{}, ErrChainSpent
 	default:
 		// InFlight, or a phase this version does not know: never risk a resend.
-		return "", false, ErrChainInterrupted
+		return Choice{}, ErrChainInterrupted
 	}
+}
+
+func (s *ChainState) knows(bootstrap string) bool {
+	return s != nil && (s.BootstrapSHA256 == SHA256(bootstrap) || slices.Contains(s.UsedBootstraps, ShortHash(bootstrap)))
+}
+
+// BeforeSend is the state to record before c is sent: a stored token is
+// marked in flight; a bootstrap token is added to the used ones, while the
+// current chain stays as it is until the bootstrap's answer replaces it.
+func BeforeSend(state *ChainState, c Choice) ChainState {
+	var s ChainState
+	if state != nil {
+		s = *state
+		s.UsedBootstraps = slices.Clone(state.UsedBootstraps)
+	}
+	if c.FromBootstrap {
+		s.UsedBootstraps = append(s.UsedBootstraps, ShortHash(c.Token))
+		if n := len(s.UsedBootstraps); n > MaxUsedBootstraps {
+			s.UsedBootstraps = s.UsedBootstraps[n-MaxUsedBootstraps:]
+		}
+	} else {
+		s.Phase = ChainInFlight
+	}
+	return s
+}
+
+// Outcome is what the answer to a refresh said.
+type Outcome struct {
+	// Successor is the new refresh token; "" when the answer had none or failed.
+	Successor string
+	// Issued is true when a token answer arrived.
+	Issued bool
+	// Spent is true when Aprimo may have redeemed the token sent without us
+	// reading a successor.
+	Spent bool
+}
+
+// AfterAnswer is the state to record once the answer to c is known; sent is
+// what BeforeSend recorded.
+func AfterAnswer(sent ChainState, c Choice, binding string, o Outcome) ChainState {
+	s := sent
+	switch {
+	case o.Successor != "":
+		s.RefreshToken, s.Phase, s.Binding = o.Successor, ChainUnused, binding
+		if c.FromBootstrap {
+			s.BootstrapSHA256 = SHA256(c.Token)
+		}
+	case c.FromBootstrap && !o.Issued && !o.Spent:
+		// Not redeemed: the bootstrap may be sent again. The current chain is untouched.
+		s.UsedBootstraps = slices.DeleteFunc(slices.Clone(s.UsedBootstraps), func(h string) bool { return h == ShortHash(c.Token) })
+	case c.FromBootstrap:
+		// Rejected or possibly redeemed: it stays used; the current chain is untouched.
+	case !o.Issued && !o.Spent:
+		s.Phase = ChainUnused // nothing was issued: the stored token is still live
+	default:
+		s.RefreshToken, s.Phase = "", ChainSpent // redeemed, and no successor to keep
+	}
+	return s
 }

@@ -18,6 +18,8 @@ package policy
 
 import (
 	"errors"
+	"fmt"
+	"reflect"
 	"testing"
 )
 
@@ -41,107 +43,116 @@ func TestSHA256(t *testing.T) {
 
 func TestChooseRefreshToken(t *testing.T) {
 	const (
-		bootstrap    = "bootstrap-refresh-token"
-		newBootstrap = "replacement-bootstrap-token"
-		stored       = "rotated-refresh-token-7"
+		b1, b2, stored, binding = "bootstrap-one-token", "bootstrap-two-token", "stored-live-token", "endpoint+client"
 	)
-	bootstrapHash := SHA256(bootstrap)
-
+	live := func(phase ChainPhase) *ChainState {
+		return &ChainState{RefreshToken: stored, Phase: phase, BootstrapSHA256: SHA256(b1), UsedBootstraps: []string{ShortHash(b1)}, Binding: binding}
+	}
 	tests := map[string]struct {
-		bootstrap         string
-		state             *ChainState
-		wantToken         string
-		wantFromBootstrap bool
-		wantErr           error
+		bootstrap string
+		state     *ChainState
+		want      Choice
+		wantErr   error
 	}{
-		"no state yet: send the bootstrap": {
-			bootstrap: bootstrap, state: nil,
-			wantToken: bootstrap, wantFromBootstrap: true,
+		"no state: the bootstrap starts the chain":                   {bootstrap: b1, want: Choice{Token: b1, FromBootstrap: true}},
+		"the chain's own bootstrap: the stored token":                {bootstrap: b1, state: live(ChainUnused), want: Choice{Token: stored}},
+		"a new bootstrap replaces a live chain":                      {bootstrap: b2, state: live(ChainUnused), want: Choice{Token: b2, FromBootstrap: true}},
+		"a new bootstrap re-seeds an interrupted chain":              {bootstrap: b2, state: live(ChainInFlight), want: Choice{Token: b2, FromBootstrap: true}},
+		"a new bootstrap re-seeds a spent chain":                     {bootstrap: b2, state: &ChainState{Phase: ChainSpent, BootstrapSHA256: SHA256(b1), Binding: binding}, want: Choice{Token: b2, FromBootstrap: true}},
+		"a bootstrap used before is never resent (revert)":           {bootstrap: b1, state: &ChainState{RefreshToken: stored, Phase: ChainUnused, BootstrapSHA256: SHA256(b2), UsedBootstraps: []string{ShortHash(b1), ShortHash(b2)}, Binding: binding}, want: Choice{Token: stored}},
+		"a used bootstrap with a dead chain is not resent":           {bootstrap: b1, state: &ChainState{Phase: ChainSpent, BootstrapSHA256: SHA256(b2), UsedBootstraps: []string{ShortHash(b1), ShortHash(b2)}, Binding: binding}, wantErr: ErrChainSpent},
+		"a bootstrap in flight when a crash hit keeps the old chain": {bootstrap: b2, state: &ChainState{RefreshToken: stored, Phase: ChainUnused, BootstrapSHA256: SHA256(b1), UsedBootstraps: []string{ShortHash(b1), ShortHash(b2)}, Binding: binding}, want: Choice{Token: stored}},
+		"interrupted: never resent":                                  {bootstrap: b1, state: live(ChainInFlight), wantErr: ErrChainInterrupted},
+		"unknown phase (hand-edited state) is never sent":            {bootstrap: b1, state: live(""), wantErr: ErrChainInterrupted},
+		"spent": {bootstrap: b1, state: &ChainState{Phase: ChainSpent, BootstrapSHA256: SHA256(b1), Binding: binding}, wantErr: ErrChainSpent},
+		"bootstrap removed: the stored token continues": {state: live(ChainUnused), want: Choice{Token: stored}},
+		"no bootstrap and no state":                     {wantErr: ErrNoRefreshToken},
+		"stored token for another endpoint or user":     {state: &ChainState{RefreshToken: stored, Phase: ChainUnused, Binding: "elsewhere"}, wantErr: ErrChainForeign},
+		"empty stored token":                            {state: &ChainState{Phase: ChainUnused, Binding: binding}, wantErr: ErrNoRefreshToken},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, err := ChooseRefreshToken(tc.bootstrap, binding, tc.state)
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tc.wantErr)
+			}
+			if got != tc.want {
+				t.Errorf("choice = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestChainTransitions(t *testing.T) {
+	const b1, b2, stored, next, binding = "bootstrap-one-token", "bootstrap-two-token", "stored-live-token", "successor-token", "endpoint+client"
+	live := ChainState{RefreshToken: stored, Phase: ChainUnused, BootstrapSHA256: SHA256(b1), UsedBootstraps: []string{ShortHash(b1)}, Binding: binding}
+	storedChoice, bootChoice := Choice{Token: stored}, Choice{Token: b2, FromBootstrap: true}
+	tests := map[string]struct {
+		choice     Choice
+		outcome    Outcome
+		wantBefore ChainState
+		wantAfter  ChainState
+	}{
+		"stored token rotates": {
+			choice: storedChoice, outcome: Outcome{Successor: next, Issued: true},
+			wantBefore: ChainState{RefreshToken: stored, Phase: ChainInFlight, BootstrapSHA256: SHA256(b1), UsedBootstraps: []string{ShortHash(b1)}, Binding: binding},
+			wantAfter:  ChainState{RefreshToken: next, Phase: ChainUnused, BootstrapSHA256: SHA256(b1), UsedBootstraps: []string{ShortHash(b1)}, Binding: binding},
 		},
-		"state from another bootstrap: re-seed from the new one": {
-			bootstrap: newBootstrap, state: &ChainState{RefreshToken: stored, Phase: ChainUnused, BootstrapSHA256: bootstrapHash},
-			wantToken: newBootstrap, wantFromBootstrap: true,
+		"stored token not processed (429/503/not sent) stays live": {
+			choice: storedChoice, outcome: Outcome{},
+			wantBefore: ChainState{RefreshToken: stored, Phase: ChainInFlight, BootstrapSHA256: SHA256(b1), UsedBootstraps: []string{ShortHash(b1)}, Binding: binding},
+			wantAfter:  live,
 		},
-		"state from another bootstrap re-seeds an interrupted chain": {
-			bootstrap: newBootstrap, state: &ChainState{RefreshToken: stored, Phase: ChainInFlight, BootstrapSHA256: bootstrapHash},
-			wantToken: newBootstrap, wantFromBootstrap: true,
+		"stored token possibly redeemed is spent": {
+			choice: storedChoice, outcome: Outcome{Spent: true},
+			wantBefore: ChainState{RefreshToken: stored, Phase: ChainInFlight, BootstrapSHA256: SHA256(b1), UsedBootstraps: []string{ShortHash(b1)}, Binding: binding},
+			wantAfter:  ChainState{Phase: ChainSpent, BootstrapSHA256: SHA256(b1), UsedBootstraps: []string{ShortHash(b1)}, Binding: binding},
 		},
-		"state from another bootstrap re-seeds a spent chain": {
-			bootstrap: newBootstrap, state: &ChainState{Phase: ChainSpent, BootstrapSHA256: bootstrapHash},
-			wantToken: newBootstrap, wantFromBootstrap: true,
+		"an answer without a successor ends the chain": {
+			choice: storedChoice, outcome: Outcome{Issued: true},
+			wantBefore: ChainState{RefreshToken: stored, Phase: ChainInFlight, BootstrapSHA256: SHA256(b1), UsedBootstraps: []string{ShortHash(b1)}, Binding: binding},
+			wantAfter:  ChainState{Phase: ChainSpent, BootstrapSHA256: SHA256(b1), UsedBootstraps: []string{ShortHash(b1)}, Binding: binding},
 		},
-		"state without a bootstrap hash: re-seed from the bootstrap": {
-			bootstrap: bootstrap, state: &ChainState{RefreshToken: stored, Phase: ChainUnused},
-			wantToken: bootstrap, wantFromBootstrap: true,
+		"a new bootstrap starts a new chain": {
+			choice: bootChoice, outcome: Outcome{Successor: next, Issued: true},
+			wantBefore: ChainState{RefreshToken: stored, Phase: ChainUnused, BootstrapSHA256: SHA256(b1), UsedBootstraps: []string{ShortHash(b1), ShortHash(b2)}, Binding: binding},
+			wantAfter:  ChainState{RefreshToken: next, Phase: ChainUnused, BootstrapSHA256: SHA256(b2), UsedBootstraps: []string{ShortHash(b1), ShortHash(b2)}, Binding: binding},
 		},
-		"same bootstrap and unused stored token: send the stored token": {
-			bootstrap: bootstrap, state: &ChainState{RefreshToken: stored, Phase: ChainUnused, BootstrapSHA256: bootstrapHash},
-			wantToken: stored,
+		"a rejected bootstrap leaves the live chain alone": {
+			choice: bootChoice, outcome: Outcome{Spent: true},
+			wantBefore: ChainState{RefreshToken: stored, Phase: ChainUnused, BootstrapSHA256: SHA256(b1), UsedBootstraps: []string{ShortHash(b1), ShortHash(b2)}, Binding: binding},
+			wantAfter:  ChainState{RefreshToken: stored, Phase: ChainUnused, BootstrapSHA256: SHA256(b1), UsedBootstraps: []string{ShortHash(b1), ShortHash(b2)}, Binding: binding},
 		},
-		"same bootstrap and in-flight stored token: never resend": {
-			bootstrap: bootstrap, state: &ChainState{RefreshToken: stored, Phase: ChainInFlight, BootstrapSHA256: bootstrapHash},
-			wantErr: ErrChainInterrupted,
-		},
-		"same bootstrap and spent stored token": {
-			bootstrap: bootstrap, state: &ChainState{RefreshToken: stored, Phase: ChainSpent, BootstrapSHA256: bootstrapHash},
-			wantErr: ErrChainSpent,
-		},
-		"same bootstrap and no stored token": {
-			bootstrap: bootstrap, state: &ChainState{Phase: ChainUnused, BootstrapSHA256: bootstrapHash},
-			wantErr: ErrNoRefreshToken,
-		},
-		"same bootstrap, spent and no stored token: nothing to send": {
-			bootstrap: bootstrap, state: &ChainState{Phase: ChainSpent, BootstrapSHA256: bootstrapHash},
-			wantErr: ErrNoRefreshToken,
-		},
-		"no bootstrap (password flow) and unused stored token: send the stored token": {
-			bootstrap: "", state: &ChainState{RefreshToken: stored, Phase: ChainUnused},
-			wantToken: stored,
-		},
-		"no bootstrap (password flow) and state from an old bootstrap: send the stored token": {
-			bootstrap: "", state: &ChainState{RefreshToken: stored, Phase: ChainUnused, BootstrapSHA256: bootstrapHash},
-			wantToken: stored,
-		},
-		"no bootstrap (password flow) and in-flight stored token: never resend": {
-			bootstrap: "", state: &ChainState{RefreshToken: stored, Phase: ChainInFlight},
-			wantErr: ErrChainInterrupted,
-		},
-		"unknown phase (hand-edited state) is never sent": {
-			bootstrap: bootstrap, state: &ChainState{RefreshToken: stored, Phase: "", BootstrapSHA256: bootstrapHash},
-			wantErr: ErrChainInterrupted,
-		},
-		"no bootstrap (password flow) and spent stored token": {
-			bootstrap: "", state: &ChainState{RefreshToken: stored, Phase: ChainSpent},
-			wantErr: ErrChainSpent,
-		},
-		"no bootstrap (password flow) and no state": {
-			bootstrap: "", state: nil,
-			wantErr: ErrNoRefreshToken,
-		},
-		"no bootstrap (password flow) and empty state": {
-			bootstrap: "", state: &ChainState{},
-			wantErr: ErrNoRefreshToken,
+		"a bootstrap that was not processed may be sent again": {
+			choice: bootChoice, outcome: Outcome{},
+			wantBefore: ChainState{RefreshToken: stored, Phase: ChainUnused, BootstrapSHA256: SHA256(b1), UsedBootstraps: []string{ShortHash(b1), ShortHash(b2)}, Binding: binding},
+			wantAfter:  live,
 		},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			var before ChainState
-			if tc.state != nil {
-				before = *tc.state
+			before := BeforeSend(&live, tc.choice)
+			if !reflect.DeepEqual(before, tc.wantBefore) {
+				t.Fatalf("BeforeSend = %+v, want %+v", before, tc.wantBefore)
 			}
-			token, fromBootstrap, err := ChooseRefreshToken(tc.bootstrap, tc.state)
-			if !errors.Is(err, tc.wantErr) {
-				t.Fatalf("ChooseRefreshToken() error = %v, want %v", err, tc.wantErr)
-			}
-			if token != tc.wantToken || fromBootstrap != tc.wantFromBootstrap {
-				t.Errorf("ChooseRefreshToken() = (%q, %v), want (%q, %v)", token, fromBootstrap, tc.wantToken, tc.wantFromBootstrap)
-			}
-			if err != nil && token != "" {
-				t.Errorf("ChooseRefreshToken() returned token %q together with error %v", token, err)
-			}
-			if tc.state != nil && *tc.state != before {
-				t.Errorf("ChooseRefreshToken() modified the state: %+v, was %+v", *tc.state, before)
+			after := AfterAnswer(before, tc.choice, binding, tc.outcome)
+			if !reflect.DeepEqual(after, tc.wantAfter) {
+				t.Errorf("AfterAnswer = %+v, want %+v", after, tc.wantAfter)
 			}
 		})
+	}
+	if got := len(live.UsedBootstraps); got != 1 {
+		t.Errorf("BeforeSend changed its input: %d used bootstraps", got)
+	}
+}
+
+func TestUsedBootstrapsAreBounded(t *testing.T) {
+	s := &ChainState{}
+	for i := range MaxUsedBootstraps + 5 {
+		next := BeforeSend(s, Choice{Token: fmt.Sprint("bootstrap-", i), FromBootstrap: true})
+		s = &next
+	}
+	if len(s.UsedBootstraps) != MaxUsedBootstraps || s.UsedBootstraps[MaxUsedBootstraps-1] != ShortHash(fmt.Sprint("bootstrap-", MaxUsedBootstraps+4)) {
+		t.Errorf("used bootstraps = %v", s.UsedBootstraps)
 	}
 }

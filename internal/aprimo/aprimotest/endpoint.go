@@ -72,15 +72,25 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		fault = &f
 	}
 	var a answer
-	if fault == nil || fault.Process {
+	if fault == nil || fault.Process || fault.late() {
 		a = s.answer(r, form, formErr, now)
 		rec.Status, rec.OAuthError = a.status, a.oauthError
 	}
-	if fault != nil {
+	if fault != nil && !fault.late() {
 		rec.Status, rec.OAuthError = fault.status(), ""
 	}
 	s.requests = append(s.requests, rec)
 	s.mu.Unlock()
+
+	if fault != nil && fault.late() {
+		select {
+		case <-time.After(fault.Delay):
+		case <-r.Context().Done():
+		case <-s.done:
+		}
+		a.write(w)
+		return
+	}
 
 	if fault != nil && (fault.Hang || fault.Drop) {
 		s.writeFault(w, r, *fault)
@@ -93,6 +103,9 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	a.write(w)
 }
+
+// late: the real answer, after Delay.
+func (f Fault) late() bool { return f.Delay > 0 && f.Status == 0 && !f.Hang && !f.Drop && !f.Process }
 
 func (f Fault) status() int {
 	switch {

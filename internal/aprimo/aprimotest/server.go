@@ -125,6 +125,8 @@ type Fault struct {
 	// Process handles the request first, so tokens rotate, and then answers with the
 	// fault: the answer the client needed is lost.
 	Process bool
+	// Delay, alone (no Status, Hang, Drop or Process), gives the real answer this late.
+	Delay time.Duration
 }
 
 // Server is the fake. All methods are safe for concurrent use.
