@@ -128,7 +128,7 @@ var _ = Describe("Lifecycle", func() {
 		})
 		state := &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Namespace: w.ns, Name: "crashed-aprimo-state",
-				Labels:      map[string]string{v1alpha1.ManagedByLabel: v1alpha1.ManagedByValue},
+				Labels: map[string]string{v1alpha1.ManagedByLabel: v1alpha1.ManagedByValue},
 				Annotations: map[string]string{phaseAnnotation: "InFlight", bootstrapAnnotation: sha256Hex(bootstrap),
 					usedAnnotation: policy.ShortHash(bootstrap), bindingAnnotation: policy.ShortHash(fake.URL() + "\n" + w.clientID)},
 				OwnerReferences: []metav1.OwnerReference{{APIVersion: v1alpha1.GroupVersion.String(), Kind: "AprimoCredential",
