@@ -17,6 +17,8 @@ limitations under the License.
 package controllers
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -66,6 +68,16 @@ var _ = Describe("Admission", func() {
 		Expect(err.Error()).To(ContainSubstring("spec.scopes"))
 	})
 
+	It("accepts a 63-character name and valid target labels and annotations", func() {
+		c := valid()
+		c.Namespace = ns
+		c.Name = strings.Repeat("a", 63)
+		c.Spec.Target.Labels = map[string]string{"team": "dam", "example.com/tier": "Gold_1.x", "empty": ""}
+		c.Spec.Target.Annotations = map[string]string{"example.com/owner": "DAM team <dam@example.com>", "note": ""}
+		Expect(k8s.Create(suiteCtx, c)).To(Succeed())
+		Expect(k8s.Delete(suiteCtx, c)).To(Succeed())
+	})
+
 	DescribeTable("rejects an invalid AprimoCredential with a message a person understands",
 		func(mutate func(*v1alpha1.AprimoCredential), message string) {
 			c := valid()
@@ -107,7 +119,49 @@ var _ = Describe("Admission", func() {
 			"must not be <metadata.name>-aprimo-state"),
 		Entry("target name that is not a Secret name", func(c *v1alpha1.AprimoCredential) { c.Spec.Target.Name = "Bad_Name" },
 			"spec.target.name must be a valid Secret name"),
+		Entry("name longer than a label value", func(c *v1alpha1.AprimoCredential) { c.Name = strings.Repeat("a", 64) },
+			"metadata.name must be at most 63 characters"),
+		Entry("url without a host", func(c *v1alpha1.AprimoCredential) { c.Spec.Tenant, c.Spec.URL = "", "https://:443" },
+			"spec.url must be a valid https URL with a host name"),
+		Entry("url that does not parse", func(c *v1alpha1.AprimoCredential) { c.Spec.Tenant, c.Spec.URL = "", "https://acme aprimo.com" },
+			"spec.url must be a valid https URL with a host name"),
+		Entry("target label key with a space", func(c *v1alpha1.AprimoCredential) { c.Spec.Target.Labels = map[string]string{"my team": "dam"} },
+			"spec.target.labels keys must be valid label keys"),
+		Entry("target label key with a name over 63 characters", func(c *v1alpha1.AprimoCredential) {
+			c.Spec.Target.Labels = map[string]string{"example.com/" + strings.Repeat("a", 64): "dam"}
+		}, "spec.target.labels keys must be valid label keys"),
+		Entry("target label key with an upper-case prefix", func(c *v1alpha1.AprimoCredential) {
+			c.Spec.Target.Labels = map[string]string{"Example.com/team": "dam"}
+		}, "spec.target.labels keys must be valid label keys"),
+		Entry("target label value over 63 characters", func(c *v1alpha1.AprimoCredential) {
+			c.Spec.Target.Labels = map[string]string{"team": strings.Repeat("a", 64)}
+		}, "spec.target.labels values must be at most 63 characters"),
+		Entry("target label app.kubernetes.io/managed-by", func(c *v1alpha1.AprimoCredential) {
+			c.Spec.Target.Labels = map[string]string{v1alpha1.ManagedByLabel: "someone-else"}
+		}, "spec.target.labels must not set app.kubernetes.io/managed-by or keys under aprimo.credentials.dev/"),
+		Entry("target label under aprimo.credentials.dev/", func(c *v1alpha1.AprimoCredential) {
+			c.Spec.Target.Labels = map[string]string{v1alpha1.CredentialLabel: "other"}
+		}, "spec.target.labels must not set app.kubernetes.io/managed-by or keys under aprimo.credentials.dev/"),
+		Entry("more than 64 target labels", func(c *v1alpha1.AprimoCredential) { c.Spec.Target.Labels = manyEntries(65) },
+			"spec.target.labels: Too many"),
+		Entry("target annotation key with a space", func(c *v1alpha1.AprimoCredential) {
+			c.Spec.Target.Annotations = map[string]string{"my note": "x"}
+		}, "spec.target.annotations keys must be valid annotation keys"),
+		Entry("target annotation under aprimo.credentials.dev/", func(c *v1alpha1.AprimoCredential) {
+			c.Spec.Target.Annotations = map[string]string{v1alpha1.RefreshRequestedAtAnnotation: "now"}
+		}, "spec.target.annotations must not set keys under aprimo.credentials.dev/"),
+		Entry("more than 64 target annotations", func(c *v1alpha1.AprimoCredential) { c.Spec.Target.Annotations = manyEntries(65) },
+			"spec.target.annotations: Too many"),
 		Entry("client Secret key with a slash", func(c *v1alpha1.AprimoCredential) { c.Spec.ClientSecretRef.ClientSecretKey = "a/b" },
 			"spec.clientSecretRef.clientSecretKey"),
 	)
 })
+
+// manyEntries returns n valid label (or annotation) entries.
+func manyEntries(n int) map[string]string {
+	m := make(map[string]string, n)
+	for i := range n {
+		m[fmt.Sprintf("key-%d", i)] = "value"
+	}
+	return m
+}

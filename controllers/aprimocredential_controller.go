@@ -64,6 +64,9 @@ type AprimoCredentialReconciler struct {
 	// Random returns a number in [0,1) for backoff jitter.
 	Random func() float64
 
+	// values memoises digests of input Secret values by Secret version.
+	values valueDigests
+
 	// pending holds, by credential UID, a refresh-token successor that could
 	// not be stored; the next pass stores it before anything else.
 	pending sync.Map
@@ -125,7 +128,11 @@ func (r *AprimoCredentialReconciler) Reconcile(ctx context.Context, req ctrl.Req
 		return r.fail(p, f), err
 	}
 
-	decision := policy.Decide(r.observe(p))
+	obs := r.observe(p)
+	if obs.NewBootstrap, err = r.newBootstrap(ctx, cred); err != nil {
+		return ctrl.Result{}, err
+	}
+	decision := policy.Decide(obs)
 	if !decision.Request {
 		return r.keep(ctx, p, decision.WakeAt)
 	}

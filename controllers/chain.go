@@ -80,6 +80,11 @@ func (c chainStore) load(ctx context.Context) (*policy.ChainState, *corev1.Secre
 			"Secret %s/%s, where the operator keeps the refresh-token chain, exists and is not owned by this AprimoCredential: delete or rename it.",
 			s.Namespace, s.Name)
 	}
+	return chainStateOf(s), s, nil
+}
+
+// chainStateOf reads the chain state a state Secret records.
+func chainStateOf(s *corev1.Secret) *policy.ChainState {
 	st := &policy.ChainState{
 		RefreshToken:    string(s.Data[refreshTokenKey]),
 		Phase:           policy.ChainPhase(s.Annotations[phaseAnnotation]),
@@ -89,7 +94,7 @@ func (c chainStore) load(ctx context.Context) (*policy.ChainState, *corev1.Secre
 	if used := s.Annotations[usedAnnotation]; used != "" {
 		st.UsedBootstraps = strings.Split(used, ",")
 	}
-	return st, s, nil
+	return st
 }
 
 // write stores st with compare-and-swap on the resourceVersion of current

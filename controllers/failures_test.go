@@ -74,9 +74,10 @@ var _ = Describe("Failures", func() {
 		// Stalled: no retry for at least 30s.
 		Consistently(w.requests, 3*time.Second, 200*time.Millisecond).Should(Equal(1))
 
-		// The registration becomes active; a change to the client Secret retries at once.
-		fake.AddRegistration(aprimotest.Registration{ClientID: w.clientID, ClientSecret: w.clientSecret})
-		w.secret("aprimo-client", map[string]string{"client-id": w.clientID, "client-secret": w.clientSecret, "touched": "1"})
+		// The registration becomes active with a new secret; changing the client Secret retries at once.
+		newSecret := "cs-" + randomString(24)
+		fake.AddRegistration(aprimotest.Registration{ClientID: w.clientID, ClientSecret: newSecret})
+		w.secret("aprimo-client", map[string]string{"client-id": w.clientID, "client-secret": newSecret})
 		Eventually(w.condition("new-reg", v1alpha1.ConditionReady), 10*time.Second, interval).Should(Equal("True/TokenIssued"))
 	})
 

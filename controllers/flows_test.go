@@ -77,6 +77,12 @@ var _ = Describe("Token flows", func() {
 		Expect(k8s.Update(suiteCtx, s)).To(Succeed())
 		secretRV = w.getSecret("idle").ResourceVersion
 
+		// A label and an unrelated key on the input Secret change no value a token depends on.
+		in := w.getSecret("aprimo-client")
+		in.Labels = map[string]string{"owner": "platform"}
+		in.Data["note"] = []byte("rotated quarterly")
+		Expect(k8s.Update(suiteCtx, in)).To(Succeed())
+
 		Consistently(func() []string {
 			return []string{w.getSecret("idle").ResourceVersion, w.get("idle").ResourceVersion}
 		}, 3*time.Second, 200*time.Millisecond).Should(Equal([]string{secretRV, credRV}))

@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -32,6 +33,7 @@ import (
 
 	"github.com/aprimo-credential-operator/aprimo-credential-operator/api/v1alpha1"
 	"github.com/aprimo-credential-operator/aprimo-credential-operator/internal/aprimo"
+	"github.com/aprimo-credential-operator/aprimo-credential-operator/internal/policy"
 )
 
 // secretRef is one key of one input Secret.
@@ -87,33 +89,107 @@ func (r *AprimoCredentialReconciler) checkHost(cred *v1alpha1.AprimoCredential) 
 }
 
 // inputsHash fingerprints what a token is requested with: the endpoint, flow,
-// scopes, references, and the versions of the input Secrets (from the
-// metadata-only cache, so computing it costs no API call). A token issued with
-// other inputs is replaced at once.
+// scopes, references, and the values the references point at (as digests). A
+// token issued with other inputs is replaced at once; an edit of an input
+// Secret that changes none of those values (a label, another key) costs
+// nothing. The bootstrap refresh token is not part of it: see newBootstrap.
 func (r *AprimoCredentialReconciler) inputsHash(ctx context.Context, cred *v1alpha1.AprimoCredential) (string, *failure, error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n%s\n%s\n", endpoint(cred), cred.Spec.Flow, strings.Join(cred.Spec.Scopes, " "))
 	a, b, c, d := inputRefs(cred)
 	for _, ref := range []secretRef{a, b, c, d} {
-		fmt.Fprintf(h, "%s/%s\n", ref.name, ref.key)
-	}
-	for _, name := range inputSecretNames(cred) {
-		meta := &metav1.PartialObjectMetadata{}
-		meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
-		err := r.SecretMetadata.Get(ctx, types.NamespacedName{Namespace: cred.Namespace, Name: name}, meta)
-		if apierrors.IsNotFound(err) && optionalSecret(cred, name) {
-			fmt.Fprintf(h, "%s absent\n", name)
+		if ref.name == "" || cred.Spec.Flow == v1alpha1.FlowRefreshToken && ref == c {
 			continue
 		}
-		if apierrors.IsNotFound(err) {
-			return "", secretNotFound(cred, name), nil
+		digests, f, err := r.digests(ctx, cred, ref.name)
+		if f != nil || err != nil {
+			return "", f, err
 		}
-		if err != nil {
-			return "", nil, err
-		}
-		fmt.Fprintf(h, "%s %s %s\n", name, meta.UID, meta.ResourceVersion)
+		fmt.Fprintf(h, "%s/%s=%s\n", ref.name, ref.key, digests[ref.key])
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16], nil, nil
+}
+
+// newBootstrap reports whether the bootstrap Secret holds a refresh token the
+// credential's chain has never seen: a new one starts a new chain at once.
+func (r *AprimoCredentialReconciler) newBootstrap(ctx context.Context, cred *v1alpha1.AprimoCredential) (bool, error) {
+	ref := cred.Spec.RefreshTokenRef
+	if cred.Spec.Flow != v1alpha1.FlowRefreshToken || ref == nil {
+		return false, nil
+	}
+	digests, f, err := r.digests(ctx, cred, ref.Name)
+	if f != nil || err != nil || digests[ref.Key] == "" {
+		return false, err // absent: the chain goes on, or readCredentials says what is missing
+	}
+	state := &corev1.Secret{} // from the cache: a hint only; the send path reads it live
+	err = r.Get(ctx, types.NamespacedName{Namespace: cred.Namespace, Name: cred.StateSecretName()}, state)
+	if apierrors.IsNotFound(err) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return !chainStateOf(state).KnowsBootstrap(digests[ref.Key]), nil
+}
+
+// valueDigests memoises, per input Secret version, the SHA-256 of each value.
+// A Secret is read only when its version in the metadata cache changed, so an
+// idle pass makes no API call. Only digests are kept, never values.
+type valueDigests struct {
+	mu sync.Mutex
+	m  map[types.NamespacedName]secretDigests
+}
+
+type secretDigests struct {
+	uid     types.UID
+	version string
+	keys    map[string]string
+}
+
+// digests returns the value digests of an input Secret; nil (and no failure)
+// when an optional Secret is absent.
+func (r *AprimoCredentialReconciler) digests(ctx context.Context, cred *v1alpha1.AprimoCredential, name string) (map[string]string, *failure, error) {
+	key := types.NamespacedName{Namespace: cred.Namespace, Name: name}
+	meta := &metav1.PartialObjectMetadata{}
+	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	err := r.SecretMetadata.Get(ctx, key, meta)
+	if apierrors.IsNotFound(err) && optionalSecret(cred, name) {
+		return nil, nil, nil
+	}
+	if apierrors.IsNotFound(err) {
+		return nil, secretNotFound(cred, name), nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+
+	r.values.mu.Lock()
+	cached, ok := r.values.m[key]
+	r.values.mu.Unlock()
+	if ok && cached.uid == meta.UID && cached.version == meta.ResourceVersion {
+		return cached.keys, nil, nil
+	}
+	s := &corev1.Secret{}
+	if err := r.APIReader.Get(ctx, key, s); apierrors.IsNotFound(err) {
+		return nil, secretNotFound(cred, name), nil
+	} else if err != nil {
+		return nil, nil, err
+	}
+	keys := make(map[string]string, len(s.Data))
+	for k, v := range s.Data {
+		if t := strings.TrimSpace(string(v)); t != "" {
+			keys[k] = policy.SHA256(t)
+		}
+	}
+	// Keyed by the version read, which may be newer than the cache's: the next
+	// pass reads once more, and finds the same digests.
+	r.values.mu.Lock()
+	if r.values.m == nil {
+		r.values.m = map[types.NamespacedName]secretDigests{}
+	}
+	r.values.m[key] = secretDigests{uid: s.UID, version: s.ResourceVersion, keys: keys}
+	r.values.mu.Unlock()
+	return keys, nil, nil
 }
 
 // credentials are the values a token request is made with. Never log them.

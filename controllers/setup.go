@@ -21,6 +21,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -41,7 +42,7 @@ import (
 const secretNameIndex = ".aprimo.secretNames"
 
 // SetupWithManager registers the controller. secretMetadata is a
-// metadata-only cache of Secrets (managed fields stripped): it watches the
+// metadata-only cache of Secrets (see NewSecretMetadataCache): it watches the
 // user's input Secrets without holding their data.
 func (r *AprimoCredentialReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, secretMetadata cache.Cache, maxConcurrentReconciles int) error {
 	err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.AprimoCredential{}, secretNameIndex, func(o client.Object) []string {
@@ -94,19 +95,53 @@ func (r *AprimoCredentialReconciler) credentialsForSecret(ctx context.Context, s
 	return reqs
 }
 
-// NewSecretMetadataCache returns a cache of Secret metadata only, with managed
-// fields stripped, and adds it to the manager. It is separate from the
-// manager's cache, which holds only the operator's labelled Secrets, because a
-// cache serves all views of one kind (full and metadata) through one selector.
+// CacheOptions are the manager's cache options: only the operator's labelled
+// Secrets are cached in full. Input Secrets are read directly from the API
+// server or watched through NewSecretMetadataCache, so no cluster-wide Secret
+// informer holds their data.
+func CacheOptions() cache.Options {
+	return cache.Options{ByObject: map[client.Object]cache.ByObject{
+		&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{v1alpha1.ManagedByLabel: v1alpha1.ManagedByValue})},
+	}}
+}
+
+// NewSecretMetadataCache returns a cache of Secret metadata, reduced to name,
+// namespace, UID and resourceVersion (see secretIdentity), and adds it to the
+// manager. It is separate from the manager's cache, which holds only the
+// operator's labelled Secrets, because a cache serves all views of one kind
+// (full and metadata) through one selector.
 func NewSecretMetadataCache(mgr ctrl.Manager) (cache.Cache, error) {
 	c, err := cache.New(mgr.GetConfig(), cache.Options{
 		HTTPClient:       mgr.GetHTTPClient(),
 		Scheme:           mgr.GetScheme(),
 		Mapper:           mgr.GetRESTMapper(),
-		DefaultTransform: cache.TransformStripManagedFields(),
+		DefaultTransform: secretIdentity,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return c, mgr.Add(c)
+}
+
+// secretIdentity is the metadata cache's transform. It keeps of an object's
+// metadata only what the operator reads (name, namespace, UID and
+// resourceVersion) and drops the rest: labels, annotations, owner references,
+// managed fields. Annotations must go because kubectl's
+// last-applied-configuration holds the whole of a client-side-applied Secret,
+// data included. Objects other than *metav1.PartialObjectMetadata are
+// returned unchanged.
+func secretIdentity(obj any) (any, error) {
+	m, ok := obj.(*metav1.PartialObjectMetadata)
+	if !ok {
+		return obj, nil
+	}
+	return &metav1.PartialObjectMetadata{
+		TypeMeta: m.TypeMeta,
+		ObjectMeta: metav1.ObjectMeta{
+			Name:            m.Name,
+			Namespace:       m.Namespace,
+			UID:             m.UID,
+			ResourceVersion: m.ResourceVersion,
+		},
+	}, nil
 }

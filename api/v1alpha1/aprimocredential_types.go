@@ -56,6 +56,7 @@ type AprimoCredentialSpec struct {
 	// +kubebuilder:validation:MaxLength=2048
 	// +kubebuilder:validation:XValidation:rule="self.startsWith('https://') && self.size() > 8",message="spec.url must be an https:// URL, e.g. https://acme.aprimo.com"
 	// +kubebuilder:validation:XValidation:rule="!self.contains('@') && !self.contains('?') && !self.contains('#')",message="spec.url must be a plain base URL without user info, query or fragment"
+	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() == 'https' && url(self).getHostname() != ''",message="spec.url must be a valid https URL with a host name, e.g. https://acme.aprimo.com"
 	URL string `json:"url,omitempty"`
 
 	// flow is the OAuth 2.0 flow: ClientCredentials (default; acts as the user set on
@@ -189,12 +190,23 @@ type TargetSecret struct {
 	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$')",message="spec.target.name must be a valid Secret name (a DNS subdomain)"
 	Name string `json:"name,omitempty"`
 
-	// labels are copied onto the target Secret.
+	// labels are copied onto the target Secret. Keys and values must be valid
+	// Kubernetes label keys and values. app.kubernetes.io/managed-by and keys
+	// under aprimo.credentials.dev/ are set by the operator and cannot be set here.
 	// +optional
+	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !format.qualifiedName().validate(k).hasValue())",message="spec.target.labels keys must be valid label keys: an optional DNS subdomain prefix and '/', then a name of at most 63 letters, digits, '-', '_' or '.' that starts and ends with a letter or digit, e.g. example.com/team"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, size(self[k]) <= 63)",message="spec.target.labels values must be at most 63 characters, the limit of a label value"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, k != 'app.kubernetes.io/managed-by' && !k.startsWith('aprimo.credentials.dev/'))",message="spec.target.labels must not set app.kubernetes.io/managed-by or keys under aprimo.credentials.dev/: the operator sets them on the Secrets it writes"
 	Labels map[string]string `json:"labels,omitempty"`
 
-	// annotations are copied onto the target Secret.
+	// annotations are copied onto the target Secret. Keys must be valid
+	// Kubernetes annotation keys; keys under aprimo.credentials.dev/ are set by
+	// the operator and cannot be set here.
 	// +optional
+	// +kubebuilder:validation:MaxProperties=64
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !format.qualifiedName().validate(k).hasValue())",message="spec.target.annotations keys must be valid annotation keys: an optional DNS subdomain prefix and '/', then a name of at most 63 letters, digits, '-', '_' or '.' that starts and ends with a letter or digit, e.g. example.com/owner"
+	// +kubebuilder:validation:XValidation:rule="self.all(k, !k.startsWith('aprimo.credentials.dev/'))",message="spec.target.annotations must not set keys under aprimo.credentials.dev/: the operator sets them on the Secrets it writes"
 	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
@@ -255,6 +267,7 @@ type AprimoCredentialStatus struct {
 // +kubebuilder:printcolumn:name="Expires",type=string,JSONPath=`.status.expiresAt`
 // +kubebuilder:printcolumn:name="Next Refresh",type=string,JSONPath=`.status.renewalTime`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="size(self.metadata.name) <= 63",message="metadata.name must be at most 63 characters: it is the value of the label aprimo.credentials.dev/credential on the Secrets the operator writes"
 // +kubebuilder:validation:XValidation:rule="!has(self.spec.target) || !has(self.spec.target.name) || self.spec.target.name != self.metadata.name + '-aprimo-state'",message="spec.target.name must not be <metadata.name>-aprimo-state, the operator's own state Secret"
 type AprimoCredential struct {
 	metav1.TypeMeta `json:",inline"`

@@ -105,8 +105,12 @@ func ChooseRefreshToken(bootstrap, binding string, state *ChainState) (Choice, e
 	}
 }
 
-func (s *ChainState) knows(bootstrap string) bool {
-	return s != nil && (s.BootstrapSHA256 == SHA256(bootstrap) || slices.Contains(s.UsedBootstraps, ShortHash(bootstrap)))
+func (s *ChainState) knows(bootstrap string) bool { return s.KnowsBootstrap(SHA256(bootstrap)) }
+
+// KnowsBootstrap reports whether the bootstrap token with this SHA256 started
+// the chain or was sent before.
+func (s *ChainState) KnowsBootstrap(sha256Hex string) bool {
+	return s != nil && len(sha256Hex) >= 16 && (s.BootstrapSHA256 == sha256Hex || slices.Contains(s.UsedBootstraps, sha256Hex[:16]))
 }
 
 // BeforeSend is the state to record before c is sent: a stored token is

@@ -156,3 +156,16 @@ func TestUsedBootstrapsAreBounded(t *testing.T) {
 		t.Errorf("used bootstraps = %v", s.UsedBootstraps)
 	}
 }
+
+func TestKnowsBootstrap(t *testing.T) {
+	const b1, b2, b3 = "bootstrap-one-token", "bootstrap-two-token", "bootstrap-three-token"
+	st := &ChainState{BootstrapSHA256: SHA256(b1), UsedBootstraps: []string{ShortHash(b2)}}
+	for token, want := range map[string]bool{b1: true, b2: true, b3: false} {
+		if got := st.KnowsBootstrap(SHA256(token)); got != want {
+			t.Errorf("KnowsBootstrap(%s) = %v, want %v", token, got, want)
+		}
+	}
+	if (*ChainState)(nil).KnowsBootstrap(SHA256(b1)) || st.KnowsBootstrap("short") {
+		t.Error("a nil state or a malformed digest knows nothing")
+	}
+}

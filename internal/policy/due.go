@@ -45,6 +45,10 @@ type Observation struct {
 	// RefreshRequested is true when the force-refresh annotation holds a value
 	// not acted on yet.
 	RefreshRequested bool
+
+	// NewBootstrap is true when the bootstrap Secret holds a refresh token the
+	// chain has never seen.
+	NewBootstrap bool
 }
 
 // Decision says whether to request a token now, why, and otherwise when to look again.
@@ -64,6 +68,8 @@ func Decide(o Observation) Decision {
 	switch {
 	case o.RefreshRequested:
 		return Decision{Request: true, Why: "refresh requested by annotation"}
+	case o.NewBootstrap:
+		return Decision{Request: true, Why: "a new bootstrap refresh token was supplied"}
 	case failing && o.Inputs != o.FailedInputs:
 		return Decision{Request: true, Why: "inputs changed since the last failure"}
 	case failing && !o.Now.Before(o.NextAttempt):

@@ -60,6 +60,13 @@ func TestDecide(t *testing.T) {
 			want: Decision{Request: true, Why: "refresh requested by annotation"},
 		},
 
+		"a new bootstrap token is used at once, also during a failure backoff": {
+			obs: Observation{
+				Now: now, Inputs: inputs, FailedAttempts: 3, NextAttempt: retryLater, FailedInputs: inputs,
+				NewBootstrap: true,
+			},
+			want: Decision{Request: true, Why: "a new bootstrap refresh token was supplied"},
+		},
 		// A success whose status was never written.
 		"a token issued after the last failure supersedes it": {
 			obs: Observation{
