@@ -124,6 +124,9 @@ func (r *AprimoCredentialReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	if f := r.checkHost(cred); f != nil {
 		return r.fail(p, f), nil
 	}
+	if f := checkTarget(cred); f != nil {
+		return r.fail(p, f), nil
+	}
 	if p.inputs, f, err = r.inputsHash(ctx, cred); err != nil || f != nil {
 		return r.fail(p, f), err
 	}
@@ -224,6 +227,11 @@ func (r *AprimoCredentialReconciler) store(ctx context.Context, p *pass, tok *ap
 		}
 	}
 	if _, err := r.applyTarget(ctx, p.cred, p.stored.secret, contentFromToken(tok, p.inputs, refreshRequest(p.cred))); err != nil {
+		if apierrors.IsInvalid(err) || apierrors.IsForbidden(err) {
+			// Retrying at once would request a token each time: back off as for any stalled failure.
+			return r.fail(p, stalled(v1alpha1.ReasonTargetSecretConflict, "Secret %s/%s could not be written: %s",
+				p.cred.Namespace, p.cred.TargetName(), apierrors.ReasonForError(err))), nil
+		}
 		return ctrl.Result{}, err
 	}
 	// The Secret keeps whole seconds; schedule from the same values, so a

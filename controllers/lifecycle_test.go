@@ -80,6 +80,16 @@ var _ = Describe("Lifecycle", func() {
 		Eventually(w.condition("conflict", v1alpha1.ConditionReady), 10*time.Second, interval).Should(Equal("True/TokenIssued"))
 	})
 
+	It("refuses a target label value the Secret could not carry, before any token request", func() {
+		w := newWorld(aprimotest.Registration{})
+		w.credential("badlabel", func(s *v1alpha1.AprimoCredentialSpec) {
+			s.Target.Labels = map[string]string{"team": "dam/web"}
+		})
+		Eventually(w.condition("badlabel", v1alpha1.ConditionStalled), timeout, interval).Should(Equal("True/TargetSecretConflict"))
+		Expect(w.conditionMessage("badlabel", v1alpha1.ConditionReady)).To(ContainSubstring("label team"))
+		Expect(w.requests()).To(Equal(0))
+	})
+
 	It("requests nothing while suspended, and resumes", func() {
 		w := newWorld(aprimotest.Registration{})
 		w.credential("paused", func(s *v1alpha1.AprimoCredentialSpec) { s.Suspend = true })

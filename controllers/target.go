@@ -22,6 +22,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,6 +31,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -192,6 +194,19 @@ func ownerRef(cred *v1alpha1.AprimoCredential) *metav1ac.OwnerReferenceApplyConf
 		WithUID(cred.UID).
 		WithController(true).
 		WithBlockOwnerDeletion(true)
+}
+
+// checkTarget finds, before any token request, what would make the target
+// Secret impossible to write. CEL checks the rest at admission; label value
+// characters it cannot check within the API server's cost budget.
+func checkTarget(cred *v1alpha1.AprimoCredential) *failure {
+	for _, k := range slices.Sorted(maps.Keys(cred.Spec.Target.Labels)) {
+		if errs := validation.IsValidLabelValue(cred.Spec.Target.Labels[k]); len(errs) > 0 {
+			return stalled(v1alpha1.ReasonTargetSecretConflict,
+				"The target Secret cannot carry label %s from spec.target.labels: %s.", k, strings.Join(errs, "; "))
+		}
+	}
+	return nil
 }
 
 // stillFree re-reads a target Secret that did not exist when the pass began,
