@@ -137,7 +137,7 @@ func (r *AprimoCredentialReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	}
 	decision := policy.Decide(obs)
 	if !decision.Request {
-		return r.keep(ctx, p, decision.WakeAt)
+		return r.keep(ctx, p, decision)
 	}
 	if fresh, err := r.cacheIsFresh(ctx, p); err != nil || !fresh {
 		return r.lookAgain(p), err
@@ -246,16 +246,16 @@ func (r *AprimoCredentialReconciler) store(ctx context.Context, p *pass, tok *ap
 
 // keep leaves a valid token in place: it repairs the target Secret's metadata
 // if someone changed it, refreshes the status from the stored token, and waits.
-func (r *AprimoCredentialReconciler) keep(ctx context.Context, p *pass, wakeAt time.Time) (ctrl.Result, error) {
-	if p.cred.Status.FailedAttempts > 0 && !p.stored.issuedSince(p.cred.Status.LastFailureTime) {
+func (r *AprimoCredentialReconciler) keep(ctx context.Context, p *pass, d policy.Decision) (ctrl.Result, error) {
+	if d.Failing {
 		r.markStillFailing(p)
-		return requeueAt(p.now, wakeAt), nil
+		return requeueAt(p.now, d.WakeAt), nil
 	}
 	if _, err := r.applyTarget(ctx, p.cred, p.stored.secret, contentFromSecret(p.stored.secret)); err != nil {
 		return ctrl.Result{}, err
 	}
-	r.markIssued(p, p.stored.issuedAt, p.stored.expiresAt, wakeAt)
-	return requeueAt(p.now, wakeAt), nil
+	r.markIssued(p, p.stored.issuedAt, p.stored.expiresAt, d.WakeAt)
+	return requeueAt(p.now, d.WakeAt), nil
 }
 
 // suspend stops refreshing; the target Secret keeps what it holds.

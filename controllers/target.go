@@ -104,11 +104,6 @@ func (t *storedToken) usable(now time.Time) bool {
 	return t.valid && now.Before(t.expiresAt)
 }
 
-// issuedSince reports whether the stored token was issued after t.
-func (t *storedToken) issuedSince(failure *metav1.Time) bool {
-	return t.valid && failure != nil && t.issuedAt.After(failure.Time)
-}
-
 // digest covers the token data and the annotations that describe it.
 func digest(data map[string][]byte, annotations map[string]string) string {
 	h := sha256.New()

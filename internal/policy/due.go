@@ -58,6 +58,9 @@ type Decision struct {
 	Why string
 	// WakeAt is when the credential must be looked at again if no request is made.
 	WakeAt time.Time
+	// Failing is true while the last failure still stands: no token was
+	// issued since, and the status keeps reporting it.
+	Failing bool
 }
 
 // Decide returns whether a token request is due.
@@ -75,7 +78,7 @@ func Decide(o Observation) Decision {
 	case failing && !o.Now.Before(o.NextAttempt):
 		return Decision{Request: true, Why: "retry after failure"}
 	case failing:
-		return Decision{WakeAt: earliestFuture(o.Now, o.NextAttempt, tokenExpiry(o))}
+		return Decision{WakeAt: earliestFuture(o.Now, o.NextAttempt, tokenExpiry(o)), Failing: true}
 	case !o.HasToken:
 		return Decision{Request: true, Why: "no token stored"}
 	case o.TokenInputs != o.Inputs:

@@ -126,42 +126,42 @@ func TestDecide(t *testing.T) {
 				Now: now, HasToken: true, TokenExpiresAt: expiry, TokenRenewal: now.Add(-time.Minute), TokenInputs: inputs, Inputs: inputs,
 				FailedAttempts: 2, NextAttempt: retryLater, FailedInputs: inputs,
 			},
-			want: Decision{WakeAt: retryLater},
+			want: Decision{WakeAt: retryLater, Failing: true},
 		},
 		"failure wakes at token expiry when that comes before the next attempt": {
 			obs: Observation{
 				Now: now, HasToken: true, TokenExpiresAt: now.Add(time.Minute), TokenRenewal: now.Add(-time.Minute), TokenInputs: inputs, Inputs: inputs,
 				FailedAttempts: 6, NextAttempt: now.Add(10 * time.Minute), FailedInputs: inputs,
 			},
-			want: Decision{WakeAt: now.Add(time.Minute)},
+			want: Decision{WakeAt: now.Add(time.Minute), Failing: true},
 		},
 		"failure with the token already expired waits for the next attempt": {
 			obs: Observation{
 				Now: now, HasToken: true, TokenExpiresAt: now.Add(-time.Minute), TokenRenewal: now.Add(-2 * time.Minute), TokenInputs: inputs, Inputs: inputs,
 				FailedAttempts: 6, NextAttempt: retryLater, FailedInputs: inputs,
 			},
-			want: Decision{WakeAt: retryLater},
+			want: Decision{WakeAt: retryLater, Failing: true},
 		},
 		"failure with the token expiring exactly now waits for the next attempt": {
 			obs: Observation{
 				Now: now, HasToken: true, TokenExpiresAt: now, TokenRenewal: now.Add(-time.Minute), TokenInputs: inputs, Inputs: inputs,
 				FailedAttempts: 1, NextAttempt: retryLater, FailedInputs: inputs,
 			},
-			want: Decision{WakeAt: retryLater},
+			want: Decision{WakeAt: retryLater, Failing: true},
 		},
 		"failure with no token waits for the next attempt rather than requesting": {
 			obs: Observation{
 				Now: now, Inputs: inputs,
 				FailedAttempts: 1, NextAttempt: retryLater, FailedInputs: inputs,
 			},
-			want: Decision{WakeAt: retryLater},
+			want: Decision{WakeAt: retryLater, Failing: true},
 		},
 		"failure ignores a token expiry when no token is stored": {
 			obs: Observation{
 				Now: now, HasToken: false, TokenExpiresAt: now.Add(time.Minute), Inputs: inputs,
 				FailedAttempts: 1, NextAttempt: retryLater, FailedInputs: inputs,
 			},
-			want: Decision{WakeAt: retryLater},
+			want: Decision{WakeAt: retryLater, Failing: true},
 		},
 		"failure waits even when the stored token was issued with other inputs": {
 			// The failed request already used the current inputs; only a further change retries at once.
@@ -169,7 +169,7 @@ func TestDecide(t *testing.T) {
 				Now: now, HasToken: true, TokenExpiresAt: expiry, TokenRenewal: renewal, TokenInputs: oldInputs, Inputs: inputs,
 				FailedAttempts: 1, NextAttempt: retryLater, FailedInputs: inputs,
 			},
-			want: Decision{WakeAt: retryLater},
+			want: Decision{WakeAt: retryLater, Failing: true},
 		},
 
 		// No failure.
