@@ -29,6 +29,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	_ "k8s.io/client-go/plugin/pkg/client/auth"
 	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -117,6 +118,9 @@ func main() {
 		HealthProbeBindAddress: probeAddr,
 		LeaderElection:         enableLeaderElection,
 		LeaderElectionID:       "aprimo-credential-operator.credentials.dev",
+		// A refresh in progress (at most 30s) and the writes after it (10s)
+		// finish before the manager exits; the Deployment allows 60s.
+		GracefulShutdownTimeout: ptr.To(45 * time.Second),
 		// Only the operator's own Secrets are cached in full; input Secrets
 		// are read directly or watched through metadata only.
 		Cache: controllers.CacheOptions(),
