@@ -39,29 +39,41 @@ import (
 // secretRef is one key of one input Secret.
 type secretRef struct{ name, key string }
 
-// inputRefs lists the input Secrets a credential reads, by flow.
-func inputRefs(cred *v1alpha1.AprimoCredential) (clientID, clientSecret, extra1, extra2 secretRef) {
+// input is one value a flow reads: where it is, and where it goes.
+type input struct {
+	ref secretRef
+	// bootstrap marks the bootstrap refresh token: optional once a chain runs,
+	// and not part of the inputs hash (see newBootstrap).
+	bootstrap bool
+	dest      func(*credentials) *string
+}
+
+// inputs lists the values a credential's flow reads.
+func inputs(cred *v1alpha1.AprimoCredential) []input {
 	s := cred.Spec
-	clientID = secretRef{s.ClientSecretRef.Name, s.ClientSecretRef.ClientIDKey}
-	clientSecret = secretRef{s.ClientSecretRef.Name, s.ClientSecretRef.ClientSecretKey}
+	in := []input{
+		{ref: secretRef{s.ClientSecretRef.Name, s.ClientSecretRef.ClientIDKey}, dest: func(c *credentials) *string { return &c.clientID }},
+		{ref: secretRef{s.ClientSecretRef.Name, s.ClientSecretRef.ClientSecretKey}, dest: func(c *credentials) *string { return &c.clientSecret }},
+	}
 	switch {
 	case s.Flow == v1alpha1.FlowRefreshToken && s.RefreshTokenRef != nil:
-		extra1 = secretRef{s.RefreshTokenRef.Name, s.RefreshTokenRef.Key}
+		in = append(in, input{ref: secretRef{s.RefreshTokenRef.Name, s.RefreshTokenRef.Key}, bootstrap: true,
+			dest: func(c *credentials) *string { return &c.bootstrap }})
 	case s.Flow == v1alpha1.FlowResourceOwnerPassword && s.UserTokenRef != nil:
-		extra1 = secretRef{s.UserTokenRef.Name, s.UserTokenRef.UsernameKey}
-		extra2 = secretRef{s.UserTokenRef.Name, s.UserTokenRef.UserTokenKey}
+		in = append(in,
+			input{ref: secretRef{s.UserTokenRef.Name, s.UserTokenRef.UsernameKey}, dest: func(c *credentials) *string { return &c.username }},
+			input{ref: secretRef{s.UserTokenRef.Name, s.UserTokenRef.UserTokenKey}, dest: func(c *credentials) *string { return &c.userToken }})
 	}
-	return clientID, clientSecret, extra1, extra2
+	return in
 }
 
 // inputSecretNames returns the names of the Secrets a credential reads; the
 // field index that maps Secret changes back to credentials uses it.
 func inputSecretNames(cred *v1alpha1.AprimoCredential) []string {
-	a, b, c, d := inputRefs(cred)
 	var names []string
-	for _, r := range []secretRef{a, b, c, d} {
-		if r.name != "" && !slices.Contains(names, r.name) {
-			names = append(names, r.name)
+	for _, in := range inputs(cred) {
+		if !slices.Contains(names, in.ref.name) {
+			names = append(names, in.ref.name)
 		}
 	}
 	return names
@@ -96,16 +108,15 @@ func (r *AprimoCredentialReconciler) checkHost(cred *v1alpha1.AprimoCredential) 
 func (r *AprimoCredentialReconciler) inputsHash(ctx context.Context, cred *v1alpha1.AprimoCredential) (string, *failure, error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n%s\n%s\n", endpoint(cred), cred.Spec.Flow, strings.Join(cred.Spec.Scopes, " "))
-	a, b, c, d := inputRefs(cred)
-	for _, ref := range []secretRef{a, b, c, d} {
-		if ref.name == "" || cred.Spec.Flow == v1alpha1.FlowRefreshToken && ref == c {
+	for _, in := range inputs(cred) {
+		if in.bootstrap {
 			continue
 		}
-		digests, f, err := r.digests(ctx, cred, ref.name)
+		digests, f, err := r.digests(ctx, cred, in.ref.name)
 		if f != nil || err != nil {
 			return "", f, err
 		}
-		fmt.Fprintf(h, "%s/%s=%s\n", ref.name, ref.key, digests[ref.key])
+		fmt.Fprintf(h, "%s/%s=%s\n", in.ref.name, in.ref.key, digests[in.ref.key])
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16], nil, nil
 }
@@ -238,28 +249,17 @@ func (r *AprimoCredentialReconciler) readCredentials(ctx context.Context, cred *
 		return v, nil, nil
 	}
 
-	a, b, c, d := inputRefs(cred)
 	out := &credentials{}
-	targets := []*string{&out.clientID, &out.clientSecret, nil, nil}
-	switch cred.Spec.Flow {
-	case v1alpha1.FlowRefreshToken:
-		targets[2] = &out.bootstrap
-	case v1alpha1.FlowResourceOwnerPassword:
-		targets[2], targets[3] = &out.username, &out.userToken
-	}
-	for i, ref := range []secretRef{a, b, c, d} {
-		if targets[i] == nil {
-			continue
-		}
-		v, f, err := value(ref)
-		if f != nil && i == 2 && cred.Spec.Flow == v1alpha1.FlowRefreshToken {
-			out.bootstrapProblem = f
+	for _, in := range inputs(cred) {
+		v, f, err := value(in.ref)
+		if f != nil && in.bootstrap {
+			out.bootstrapProblem = f // matters only if there is no chain to go on with
 			continue
 		}
 		if f != nil || err != nil {
 			return nil, f, err
 		}
-		*targets[i] = v
+		*in.dest(out) = v
 	}
 	return out, nil, nil
 }
