@@ -22,6 +22,7 @@ import (
 	"flag"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -60,6 +61,7 @@ func main() {
 		maxConcurrentReconciles    int
 		tokenRequestTimeout        time.Duration
 		caFile                     string
+		watchNamespacesFlag        string
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
 		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
@@ -77,12 +79,16 @@ func main() {
 		"Timeout of one token request, including reading the answer (at most 1 MiB).")
 	flag.StringVar(&caFile, "ca-file", "",
 		"PEM file of extra CAs to trust for token endpoints, added to the system's (e.g. a TLS-inspecting proxy).")
+	flag.StringVar(&watchNamespacesFlag, "watch-namespaces", "",
+		"Comma-separated namespaces whose AprimoCredentials this operator manages; empty: all. "+
+			"For one operator per group of tenant namespaces, with namespaced RBAC.")
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
 
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&opts)))
 
+	watchNamespaces := splitList(watchNamespacesFlag)
 	hosts, err := aprimo.ParseHostAllowlist(allowedTokenHosts)
 	if err != nil {
 		setupLog.Error(err, "Failed to parse --allowed-token-hosts")
@@ -123,14 +129,14 @@ func main() {
 		GracefulShutdownTimeout: ptr.To(45 * time.Second),
 		// Only the operator's own Secrets are cached in full; input Secrets
 		// are read directly or watched through metadata only.
-		Cache: controllers.CacheOptions(),
+		Cache: controllers.CacheOptions(watchNamespaces),
 	})
 	if err != nil {
 		setupLog.Error(err, "Failed to start manager")
 		os.Exit(1)
 	}
 
-	secretMetadata, err := controllers.NewSecretMetadataCache(mgr)
+	secretMetadata, err := controllers.NewSecretMetadataCache(mgr, watchNamespaces)
 	if err != nil {
 		setupLog.Error(err, "Failed to create the Secret metadata cache")
 		os.Exit(1)
@@ -162,9 +168,20 @@ func main() {
 		os.Exit(1)
 	}
 
-	setupLog.Info("Starting manager", "allowedTokenHosts", allowedTokenHosts)
+	setupLog.Info("Starting manager", "allowedTokenHosts", allowedTokenHosts, "watchNamespaces", watchNamespaces)
 	if err := mgr.Start(ctx); err != nil {
 		setupLog.Error(err, "Failed to run manager")
 		os.Exit(1)
 	}
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(v string) []string {
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }

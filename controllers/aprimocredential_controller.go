@@ -94,7 +94,10 @@ type pass struct {
 func (r *AprimoCredentialReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, reterr error) {
 	cred := &v1alpha1.AprimoCredential{}
 	if err := r.Get(ctx, req.NamespacedName, cred); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err) // gone: its Secrets are garbage collected
+		if apierrors.IsNotFound(err) {
+			forgetCredential(req.Namespace, req.Name) // its Secrets are garbage collected
+		}
+		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	p := &pass{cred: cred, before: cred.DeepCopy(), now: r.Clock.Now()}
 	defer func() {

@@ -99,10 +99,26 @@ func (r *AprimoCredentialReconciler) credentialsForSecret(ctx context.Context, s
 // Secrets are cached in full. Input Secrets are read directly from the API
 // server or watched through NewSecretMetadataCache, so no cluster-wide Secret
 // informer holds their data.
-func CacheOptions() cache.Options {
-	return cache.Options{ByObject: map[client.Object]cache.ByObject{
-		&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{v1alpha1.ManagedByLabel: v1alpha1.ManagedByValue})},
-	}}
+// With watchNamespaces, everything is cached from those namespaces only.
+func CacheOptions(watchNamespaces []string) cache.Options {
+	return cache.Options{
+		DefaultNamespaces: namespaceConfig(watchNamespaces),
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.Secret{}: {Label: labels.SelectorFromSet(labels.Set{v1alpha1.ManagedByLabel: v1alpha1.ManagedByValue})},
+		},
+	}
+}
+
+// namespaceConfig restricts a cache to namespaces; nil means all.
+func namespaceConfig(namespaces []string) map[string]cache.Config {
+	if len(namespaces) == 0 {
+		return nil
+	}
+	m := make(map[string]cache.Config, len(namespaces))
+	for _, ns := range namespaces {
+		m[ns] = cache.Config{}
+	}
+	return m
 }
 
 // NewSecretMetadataCache returns a cache of Secret metadata, reduced to name,
@@ -110,12 +126,13 @@ func CacheOptions() cache.Options {
 // manager. It is separate from the manager's cache, which holds only the
 // operator's labelled Secrets, because a cache serves all views of one kind
 // (full and metadata) through one selector.
-func NewSecretMetadataCache(mgr ctrl.Manager) (cache.Cache, error) {
+func NewSecretMetadataCache(mgr ctrl.Manager, watchNamespaces []string) (cache.Cache, error) {
 	c, err := cache.New(mgr.GetConfig(), cache.Options{
-		HTTPClient:       mgr.GetHTTPClient(),
-		Scheme:           mgr.GetScheme(),
-		Mapper:           mgr.GetRESTMapper(),
-		DefaultTransform: secretIdentity,
+		HTTPClient:        mgr.GetHTTPClient(),
+		Scheme:            mgr.GetScheme(),
+		Mapper:            mgr.GetRESTMapper(),
+		DefaultNamespaces: namespaceConfig(watchNamespaces),
+		DefaultTransform:  secretIdentity,
 	})
 	if err != nil {
 		return nil, err

@@ -139,6 +139,7 @@ func (r *AprimoCredentialReconciler) writeStatus(ctx context.Context, p *pass) e
 		r.setConditions(p, metav1.ConditionFalse, v1alpha1.ReasonPending, "Waiting for the first token.", false, v1alpha1.ReasonPending, "")
 	}
 	if equality.Semantic.DeepEqual(p.before.Status, *st) {
+		recordCredential(p.cred)
 		return nil
 	}
 	// The optimistic lock makes a pass that read a stale cache fail, instead
@@ -152,6 +153,7 @@ func (r *AprimoCredentialReconciler) writeStatus(ctx context.Context, p *pass) e
 		return client.IgnoreNotFound(err)
 	}
 	r.emitEvents(p) // only for a transition that was written
+	recordCredential(p.cred)
 	return nil
 }
 

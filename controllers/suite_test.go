@@ -18,6 +18,7 @@ package controllers
 
 import (
 	"bytes"
+	"net"
 	"context"
 	"crypto/x509"
 	"math/rand/v2"
@@ -108,6 +109,18 @@ func teardown() {
 	Expect(testEnv.Stop()).To(Succeed())
 }
 
+// metricsAddr is where the suite's manager serves metrics.
+var metricsAddr = freeAddr()
+
+func freeAddr() string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer func() { _ = l.Close() }()
+	return l.Addr().String()
+}
+
 // startManager runs the operator as cmd/main.go wires it, against the fake,
 // and returns a function that stops it and waits until it has stopped.
 func startManager() func() {
@@ -117,13 +130,13 @@ func startManager() func() {
 
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:  scheme,
-		Metrics: metricsserver.Options{BindAddress: "0"},
+		Metrics: metricsserver.Options{BindAddress: metricsAddr}, // plain HTTP, as --metrics-secure=false
 		// The suite restarts the manager; controller names are process-global.
 		Controller: config.Controller{SkipNameValidation: ptrTo(true)},
-		Cache:      CacheOptions(),
+		Cache:      CacheOptions(nil),
 	})
 	Expect(err).NotTo(HaveOccurred())
-	secretMetadata, err := NewSecretMetadataCache(mgr)
+	secretMetadata, err := NewSecretMetadataCache(mgr, nil)
 	Expect(err).NotTo(HaveOccurred())
 
 	pool := x509.NewCertPool()

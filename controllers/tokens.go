@@ -50,7 +50,10 @@ func (r *AprimoCredentialReconciler) requestToken(ctx context.Context, p *pass, 
 		return r.passwordFlow(ctx, p, c)
 	default:
 		p.sent = true
-		return r.Tokens.ClientCredentials(ctx, endpoint(cred), c.clientID, c.clientSecret, cred.Spec.Scopes)
+		started := r.Clock.Now()
+		tok, err := r.Tokens.ClientCredentials(ctx, endpoint(cred), c.clientID, c.clientSecret, cred.Spec.Scopes)
+		recordRequest(cred.Spec.Flow, r.Clock.Since(started), err)
+		return tok, err
 	}
 }
 
@@ -68,7 +71,9 @@ func (r *AprimoCredentialReconciler) passwordFlow(ctx context.Context, p *pass, 
 		return nil, err
 	}
 	p.sent = true
+	started := r.Clock.Now()
 	tok, err = r.Tokens.Password(ctx, endpoint(cred), c.clientID, c.clientSecret, c.username, c.userToken, cred.Spec.Scopes)
+	recordRequest(cred.Spec.Flow, r.Clock.Since(started), err)
 	if err != nil || tok.RefreshToken == "" {
 		return tok, err
 	}
@@ -113,7 +118,9 @@ func (r *AprimoCredentialReconciler) redeem(ctx context.Context, p *pass, c *cre
 		return nil, err // nothing sent; a conflict is retried by the next pass
 	}
 	p.sent = true
+	started := r.Clock.Now()
 	tok, err := r.Tokens.Refresh(ctx, endpoint(p.cred), c.clientID, c.clientSecret, choice.Token)
+	recordRequest(p.cred.Spec.Flow, r.Clock.Since(started), err)
 
 	outcome := policy.Outcome{Issued: err == nil, Spent: err != nil && refreshTokenSpent(err)}
 	if tok != nil {
