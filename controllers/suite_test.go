@@ -18,10 +18,10 @@ package controllers
 
 import (
 	"bytes"
-	"net"
 	"context"
 	"crypto/x509"
 	"math/rand/v2"
+	"net"
 	"path/filepath"
 	"sync"
 	"testing"
