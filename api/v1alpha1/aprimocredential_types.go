@@ -89,7 +89,9 @@ type AprimoCredentialSpec struct {
 	// refreshTokenRef names the Secret holding the bootstrap refresh token. Required
 	// for, and only used by, flow RefreshToken. The operator never writes to it: it
 	// keeps the live token of the rotating chain in its own Secret
-	// <metadata.name>-aprimo-state, and uses this one again only when its value changes.
+	// <metadata.name>-aprimo-state. A refresh token put here that the chain has not
+	// seen starts a new chain at once; one it has seen is never sent again. Once a
+	// chain runs, this Secret may be deleted.
 	// +optional
 	RefreshTokenRef *RefreshTokenReference `json:"refreshTokenRef,omitempty"`
 
