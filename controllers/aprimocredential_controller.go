@@ -23,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -67,6 +68,13 @@ type AprimoCredentialReconciler struct {
 	// values memoises digests of input Secret values by Secret version.
 	values valueDigests
 
+	// failed holds, by credential UID, the inputs hash of the last failed
+	// attempt, so a change to the inputs retries at once. It is kept in memory,
+	// not in status: a digest over secret values must not be readable by those
+	// who may only read AprimoCredentials. After a restart a failing credential
+	// retries once.
+	failed sync.Map
+
 	// pending holds, by credential UID, a refresh-token successor that could
 	// not be stored; the next pass stores it before anything else.
 	pending sync.Map
@@ -79,9 +87,11 @@ type pass struct {
 	now       time.Time
 	stored    *storedToken
 	inputs    string // inputs hash; "" until computed
+	decided   bool   // policy.Decide asked for a token request
 	sent      bool   // a token request was sent to Aprimo
 	completed bool   // the pass ran to a decision; observedGeneration may move
 	stale     bool   // the pass saw a stale cache and writes nothing
+	log       logr.Logger
 }
 
 // +kubebuilder:rbac:groups=aprimo.credentials.dev,resources=aprimocredentials,verbs=get;list;watch
@@ -99,7 +109,7 @@ func (r *AprimoCredentialReconciler) Reconcile(ctx context.Context, req ctrl.Req
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	p := &pass{cred: cred, before: cred.DeepCopy(), now: r.Clock.Now()}
+	p := &pass{cred: cred, before: cred.DeepCopy(), now: r.Clock.Now(), log: logf.FromContext(ctx)}
 	defer func() {
 		// Written also while the manager stops: a token obtained is worth keeping.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeBudget)
@@ -145,6 +155,7 @@ func (r *AprimoCredentialReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	if fresh, err := r.cacheIsFresh(ctx, p); err != nil || !fresh {
 		return r.lookAgain(p), err
 	}
+	p.decided = true
 	logf.FromContext(ctx).V(1).Info("Requesting a token", "credential", klog.KObj(cred), "why", decision.Why)
 	tok, err := r.issue(ctx, p)
 	if err != nil {
@@ -165,7 +176,7 @@ func (r *AprimoCredentialReconciler) observe(p *pass) policy.Observation {
 		TokenInputs:      p.stored.inputs,
 		Inputs:           p.inputs,
 		FailedAttempts:   st.FailedAttempts,
-		FailedInputs:     st.InputsHash,
+		FailedInputs:     r.failedInputs(p.cred),
 		RefreshRequested: refreshRequested(p),
 	}
 	if o.HasToken {
@@ -292,6 +303,14 @@ func (r *AprimoCredentialReconciler) renewalTime(cred *v1alpha1.AprimoCredential
 		renewBefore = cred.Spec.RenewBefore.Duration
 	}
 	return policy.RenewalTime(issuedAt, expiresAt, renewBefore, string(cred.UID))
+}
+
+// failedInputs is the inputs hash of the credential's last failed attempt, "" if unknown.
+func (r *AprimoCredentialReconciler) failedInputs(cred *v1alpha1.AprimoCredential) string {
+	if v, ok := r.failed.Load(cred.UID); ok {
+		return v.(string)
+	}
+	return ""
 }
 
 func refreshRequest(cred *v1alpha1.AprimoCredential) string {

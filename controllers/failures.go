@@ -19,6 +19,7 @@ package controllers
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aprimo-credential-operator/aprimo-credential-operator/api/v1alpha1"
@@ -64,7 +65,7 @@ var classes = map[aprimo.ErrorClass]struct {
 	aprimo.ClassInvalidGrant: {v1alpha1.ReasonInvalidGrant, true,
 		"Aprimo rejected the grant: %s."},
 	aprimo.ClassInvalidScope: {v1alpha1.ReasonInvalidScope, true,
-		"Aprimo rejected the requested scopes %v: check spec.scopes against what the registration allows."},
+		"Aprimo rejected the requested scopes %q: check spec.scopes against what the registration allows."},
 	aprimo.ClassRateLimited: {v1alpha1.ReasonRateLimited, false,
 		"Aprimo is rate limiting token requests; retrying with backoff."},
 	aprimo.ClassUnavailable: {v1alpha1.ReasonEndpointUnavailable, false,
@@ -93,10 +94,13 @@ func fromTokenError(cred *v1alpha1.AprimoCredential, err error) *failure {
 		advice = fmt.Sprintf(advice, cred.Namespace+"/"+cred.Spec.ClientSecretRef.Name)
 	case aprimo.ClassUnauthorizedClient:
 		advice = fmt.Sprintf(advice, cred.Spec.Flow)
+		if ae.OAuthError == "invalid_request" {
+			advice = "Aprimo found the request malformed: check spec.scopes, and the values in the referenced Secrets for stray characters."
+		}
 	case aprimo.ClassInvalidGrant:
 		advice = fmt.Sprintf(advice, grantAdvice(cred))
 	case aprimo.ClassInvalidScope:
-		advice = fmt.Sprintf(advice, cred.Spec.Scopes)
+		advice = fmt.Sprintf(advice, strings.Join(cred.Spec.Scopes, " "))
 	}
 	return &failure{
 		Reason:     c.reason,

@@ -55,7 +55,7 @@ func TestFromTokenErrorMapsEveryClass(t *testing.T) {
 		"unauthorized client":             {aprimo.ClassUnauthorizedClient, v1alpha1.FlowResourceOwnerPassword, v1alpha1.ReasonUnauthorizedClient, true, "ResourceOwnerPassword"},
 		"invalid grant, password flow":    {aprimo.ClassInvalidGrant, v1alpha1.FlowResourceOwnerPassword, v1alpha1.ReasonInvalidGrant, true, "marketing/aprimo-user"},
 		"invalid grant, refresh flow":     {aprimo.ClassInvalidGrant, v1alpha1.FlowRefreshToken, v1alpha1.ReasonInvalidGrant, true, "marketing/aprimo-bootstrap"},
-		"invalid scope":                   {aprimo.ClassInvalidScope, v1alpha1.FlowClientCredentials, v1alpha1.ReasonInvalidScope, true, "[api]"},
+		"invalid scope":                   {aprimo.ClassInvalidScope, v1alpha1.FlowClientCredentials, v1alpha1.ReasonInvalidScope, true, `"api"`},
 		"rate limited":                    {aprimo.ClassRateLimited, v1alpha1.FlowClientCredentials, v1alpha1.ReasonRateLimited, false, "backoff"},
 		"unavailable":                     {aprimo.ClassUnavailable, v1alpha1.FlowClientCredentials, v1alpha1.ReasonEndpointUnavailable, false, "backoff"},
 		"invalid response":                {aprimo.ClassInvalidResponse, v1alpha1.FlowClientCredentials, v1alpha1.ReasonInvalidResponse, false, "backoff"},

@@ -26,6 +26,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/klog/v2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/aprimo-credential-operator/aprimo-credential-operator/api/v1alpha1"
@@ -36,7 +37,7 @@ import (
 func (r *AprimoCredentialReconciler) markIssued(p *pass, issuedAt, expiresAt, renewal time.Time) {
 	st := &p.cred.Status
 	st.FailedAttempts, st.LastFailureTime = 0, nil
-	st.InputsHash = p.inputs
+	r.failed.Delete(p.cred.UID)
 	st.LastRefreshTime, st.ExpiresAt, st.RenewalTime = stamp(issuedAt), stamp(expiresAt), stamp(renewal)
 	r.setConditions(p, metav1.ConditionTrue, v1alpha1.ReasonTokenIssued,
 		fmt.Sprintf("Secret %s holds a token valid until %s; the next refresh is at %s.",
@@ -47,13 +48,18 @@ func (r *AprimoCredentialReconciler) markIssued(p *pass, issuedAt, expiresAt, re
 // markFailed records a failure and returns when to try again.
 func (r *AprimoCredentialReconciler) markFailed(p *pass, f *failure) time.Time {
 	st := &p.cred.Status
+	if wasStalled := failureStalled(p.before); st.FailedAttempts > 0 && wasStalled != f.Stalled {
+		st.FailedAttempts = 0 // transient and stalled failures back off on their own scales
+	}
 	st.FailedAttempts++
 	st.LastFailureTime = stamp(p.now)
-	// A failure found before any request retries as soon as anything changes:
-	// those checks cost Aprimo nothing.
-	st.InputsHash = ""
-	if p.sent {
-		st.InputsHash = p.inputs
+	// A failure found before any decision (a missing Secret, a conflict) is
+	// checked again on every pass: those checks cost Aprimo nothing. One found
+	// after the decision waits for its retry, or for a change of the inputs.
+	if p.decided {
+		r.failed.Store(p.cred.UID, p.inputs)
+	} else {
+		r.failed.Delete(p.cred.UID)
 	}
 	var tokenExpiry time.Time
 	if p.stored.usable(p.now) {
@@ -62,6 +68,8 @@ func (r *AprimoCredentialReconciler) markFailed(p *pass, f *failure) time.Time {
 	next := policy.NextAttempt(p.now, policy.Failure{Attempts: st.FailedAttempts, Stalled: f.Stalled, RetryAfter: f.RetryAfter}, tokenExpiry, r.Random)
 	st.RenewalTime = stamp(next)
 	r.setFailureConditions(p, f.Reason, f.Message, f.Stalled)
+	p.log.Info("Failed to get a token", "credential", klog.KObj(p.cred), "reason", f.Reason, "stalled", f.Stalled,
+		"message", f.Message, "nextAttempt", rfc3339(next))
 	p.completed = true
 	if !tokenExpiry.IsZero() && tokenExpiry.Before(next) {
 		return tokenExpiry // Ready turns False when the stored token expires
@@ -81,18 +89,20 @@ func (r *AprimoCredentialReconciler) markStillFailing(p *pass) {
 }
 
 func (r *AprimoCredentialReconciler) setFailureConditions(p *pass, reason, message string, isStalled bool) {
-	next := "unknown"
-	if rt := p.cred.Status.RenewalTime; rt != nil {
-		next = rfc3339(rt.Time)
+	next := "The next try is at an unknown time."
+	if rt := p.cred.Status.RenewalTime; rt != nil && isStalled {
+		next = fmt.Sprintf("The operator tries again at %s, and at once when the AprimoCredential or its Secrets change.", rfc3339(rt.Time))
+	} else if rt != nil {
+		next = fmt.Sprintf("The next try is at %s.", rfc3339(rt.Time))
 	}
 	if p.stored.usable(p.now) {
 		p.cred.Status.ExpiresAt = stamp(p.stored.expiresAt)
 		r.setConditions(p, metav1.ConditionTrue, v1alpha1.ReasonRefreshFailing,
-			fmt.Sprintf("The last refresh failed (%s): %s Secret %s still holds a token valid until %s; the next try is at %s.",
+			fmt.Sprintf("The last refresh failed (%s): %s Secret %s still holds a token valid until %s. %s",
 				reason, message, p.cred.TargetName(), rfc3339(p.stored.expiresAt), next), isStalled, reason, message)
 		return
 	}
-	r.setConditions(p, metav1.ConditionFalse, reason, fmt.Sprintf("%s The next try is at %s.", message, next), isStalled, reason, message)
+	r.setConditions(p, metav1.ConditionFalse, reason, message+" "+next, isStalled, reason, message)
 }
 
 // markSuspended says nothing is refreshed.
@@ -188,6 +198,12 @@ func (r *AprimoCredentialReconciler) emitEvents(p *pass) {
 }
 
 // stamp truncates to the second, so status does not change on every pass.
+// failureStalled reports whether a credential's recorded failure is a stalled one.
+func failureStalled(cred *v1alpha1.AprimoCredential) bool {
+	c := meta.FindStatusCondition(cred.Status.Conditions, v1alpha1.ConditionStalled)
+	return c != nil && c.Status == metav1.ConditionTrue
+}
+
 func stamp(t time.Time) *metav1.Time {
 	mt := metav1.NewTime(t.Truncate(time.Second))
 	return &mt

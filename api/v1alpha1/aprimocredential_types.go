@@ -240,7 +240,9 @@ type AprimoCredentialStatus struct {
 	// +optional
 	LastRefreshTime *metav1.Time `json:"lastRefreshTime,omitempty"`
 
-	// failedAttempts counts token requests that failed since the last success.
+	// failedAttempts counts failed attempts since the last success: token requests
+	// that failed, and passes that found the credential unusable (a missing
+	// Secret, a lost refresh-token chain).
 	// +optional
 	FailedAttempts int32 `json:"failedAttempts,omitempty"`
 
@@ -252,11 +254,6 @@ type AprimoCredentialStatus struct {
 	// aprimo.credentials.dev/refresh-requested-at annotation that was acted on.
 	// +optional
 	LastRefreshRequest string `json:"lastRefreshRequest,omitempty"`
-
-	// inputsHash fingerprints the spec and input Secret versions of the last token
-	// request, so that a change to them is retried at once after a failure.
-	// +optional
-	InputsHash string `json:"inputsHash,omitempty"`
 }
 
 // AprimoCredential keeps a valid Aprimo access token in a Secret, refreshing it
