@@ -18,6 +18,7 @@ package controllers
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -84,6 +85,33 @@ func TestSecretIdentityKeepsOnlyNameNamespaceUIDAndResourceVersion(t *testing.T)
 			}
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("secretIdentity() = %#v, want %#v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestCacheOptionsWatchNamespaces(t *testing.T) {
+	tests := map[string]struct {
+		namespaces []string
+		want       []string // nil: all namespaces
+	}{
+		"all namespaces":       {},
+		"listed namespaces":    {namespaces: []string{"team-a", "team-b"}, want: []string{"team-a", "team-b"}},
+		"one listed namespace": {namespaces: []string{"team-a"}, want: []string{"team-a"}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			opts := CacheOptions(tc.namespaces)
+			if len(opts.ByObject) != 1 {
+				t.Fatalf("ByObject = %v, want the labelled Secrets only", opts.ByObject)
+			}
+			var got []string
+			for ns := range opts.DefaultNamespaces {
+				got = append(got, ns)
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("namespaces = %v, want %v", got, tc.want)
 			}
 		})
 	}
