@@ -40,7 +40,7 @@ var _ = Describe("Failures", func() {
 		// Stalled retries wait 30s or more: only the watch can make this quick.
 		Eventually(w.condition("missing", v1alpha1.ConditionReady), 10*time.Second, interval).Should(Equal("True/TokenIssued"))
 		Expect(w.condition("missing", v1alpha1.ConditionStalled)()).To(Equal("False/TokenIssued"))
-		Expect(w.events("missing")()).To(ConsistOf("Warning/SecretNotFound", "Normal/Recovered"))
+		Eventually(w.events("missing"), timeout, interval).Should(ConsistOf("Warning/SecretNotFound", "Normal/Recovered"))
 	})
 
 	It("reports a missing key as Stalled/SecretKeyNotFound, naming the Secret and key", func() {
@@ -70,7 +70,7 @@ var _ = Describe("Failures", func() {
 		Eventually(w.condition("new-reg", v1alpha1.ConditionReady), timeout, interval).Should(Equal("False/InvalidClient"))
 		Expect(w.condition("new-reg", v1alpha1.ConditionStalled)()).To(Equal("True/InvalidClient"))
 		Expect(w.conditionMessage("new-reg", v1alpha1.ConditionReady)).To(ContainSubstring("15 minutes"))
-		Expect(w.events("new-reg")()).To(ContainElement("Warning/InvalidClient"))
+		Eventually(w.events("new-reg"), timeout, interval).Should(ContainElement("Warning/InvalidClient"))
 		// Stalled: no retry for at least 30s.
 		Consistently(w.requests, 3*time.Second, 200*time.Millisecond).Should(Equal(1))
 
@@ -118,7 +118,7 @@ var _ = Describe("Failures", func() {
 			Eventually(w.events("flaky"), timeout, interval).Should(ContainElement("Warning/" + reason))
 			Eventually(w.condition("flaky", v1alpha1.ConditionReady), timeout, interval).Should(Equal("True/TokenIssued"))
 			Expect(w.requests()).To(Equal(3))
-			Expect(w.events("flaky")()).To(ContainElement("Normal/Recovered"))
+			Eventually(w.events("flaky"), timeout, interval).Should(ContainElement("Normal/Recovered"))
 		},
 		Entry("503", aprimotest.Fault{Status: http.StatusServiceUnavailable}, v1alpha1.ReasonEndpointUnavailable),
 		Entry("429 with Retry-After", aprimotest.Fault{Status: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"1"}}}, v1alpha1.ReasonRateLimited),

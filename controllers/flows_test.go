@@ -56,7 +56,7 @@ var _ = Describe("Token flows", func() {
 		Expect(c.Status.ExpiresAt.Time).To(BeTemporally("==", expiresAt))
 		Expect(c.Status.RenewalTime.Time).To(BeTemporally("<", expiresAt.Add(-aprimotest.DefaultTokenLifetime/3).Add(time.Second)))
 		Expect(c.Status.ObservedGeneration).To(Equal(c.Generation))
-		Expect(w.events("dam-reader")()).To(ConsistOf("Normal/TokenIssued"))
+		Eventually(w.events("dam-reader"), timeout, interval).Should(ConsistOf("Normal/TokenIssued"))
 
 		log := w.requestLog()
 		Expect(log).To(HaveLen(1))
@@ -107,7 +107,7 @@ var _ = Describe("Token flows", func() {
 		// 12s tokens renew 10s before expiry (the 10s floor), about every 2s.
 		n := w.requests()
 		Consistently(w.requests, 1500*time.Millisecond, 100*time.Millisecond).Should(BeNumerically("<=", n+1))
-		Expect(w.events("short")()).To(ConsistOf("Normal/TokenIssued"))
+		Eventually(w.events("short"), timeout, interval).Should(ConsistOf("Normal/TokenIssued"))
 	})
 
 	It("follows a strictly rotating refresh-token chain without replaying a token", func() {
