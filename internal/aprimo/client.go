@@ -108,9 +108,8 @@ func defaultTransport(roots *x509.CertPool) http.RoundTripper {
 		t = &http.Transport{ForceAttemptHTTP2: true}
 	}
 	t.Proxy = http.ProxyFromEnvironment
-	if roots != nil {
-		t.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
-	}
+	// TLS 1.2 at least, whatever Go's default; roots nil means the system's.
+	t.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
 	return t
 }
 

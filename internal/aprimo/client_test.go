@@ -19,6 +19,8 @@ package aprimo
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -659,4 +661,18 @@ func FuzzErrorAnswersNeverQuoteSecrets(f *testing.F) {
 			t.Error("no class")
 		}
 	})
+}
+
+func TestDefaultTransportRequiresTLS12(t *testing.T) {
+	for name, roots := range map[string]*x509.CertPool{"system roots": nil, "extra CAs": x509.NewCertPool()} {
+		t.Run(name, func(t *testing.T) {
+			tr, ok := defaultTransport(roots).(*http.Transport)
+			if !ok || tr.TLSClientConfig == nil || tr.TLSClientConfig.MinVersion != tls.VersionTLS12 || tr.TLSClientConfig.RootCAs != roots {
+				t.Fatalf("TLS config = %+v, want TLS 1.2 at least with the given roots", tr.TLSClientConfig)
+			}
+			if tr.Proxy == nil {
+				t.Error("the proxy from the environment is not honoured")
+			}
+		})
+	}
 }
