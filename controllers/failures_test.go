@@ -17,7 +17,9 @@ limitations under the License.
 package controllers
 
 import (
+	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -57,11 +59,31 @@ var _ = Describe("Failures", func() {
 	})
 
 	It("refuses a host outside --allowed-token-hosts without contacting it", func() {
+		// A listener the allowlist does not name ("localhost"; the suite allows 127.0.0.1).
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(l.Close)
+		var accepted atomic.Int32
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				accepted.Add(1)
+				_ = c.Close()
+			}
+		}()
+		_, port, _ := net.SplitHostPort(l.Addr().String())
+
 		w := newWorld(aprimotest.Registration{})
-		w.credential("elsewhere", func(s *v1alpha1.AprimoCredentialSpec) { s.URL = "https://attacker.example.com" })
+		w.credential("elsewhere", func(s *v1alpha1.AprimoCredentialSpec) { s.URL = "https://localhost:" + port })
 		Eventually(w.condition("elsewhere", v1alpha1.ConditionReady), timeout, interval).Should(Equal("False/HostNotAllowed"))
 		Expect(w.condition("elsewhere", v1alpha1.ConditionStalled)()).To(Equal("True/HostNotAllowed"))
-		Expect(w.conditionMessage("elsewhere", v1alpha1.ConditionReady)).To(ContainSubstring("attacker.example.com"))
+		Expect(w.conditionMessage("elsewhere", v1alpha1.ConditionReady)).To(ContainSubstring("localhost"))
+		// A change to the credential re-checks at once, and still sends nothing there.
+		w.update("elsewhere", func(c *v1alpha1.AprimoCredential) { c.Spec.Scopes = []string{"api", "reporting-api"} })
+		Consistently(accepted.Load, 2*time.Second, 100*time.Millisecond).Should(BeZero())
 	})
 
 	It("explains invalid_client for a registration that is not active yet, and recovers", func() {
