@@ -88,6 +88,16 @@ test: manifests generate vet envtest kustomize helm ## Run all tests: unit tests
 	$(write-installer)
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go test $(GO_TEST_FLAGS) ./... -coverprofile cover.out
 
+.PHONY: fuzz
+FUZZTIME ?= 10s
+fuzz: ## Run every fuzz target for FUZZTIME each (default 10s; use 1m before a release).
+	@set -e; for pkg in ./internal/aprimo ./internal/policy; do \
+	  for target in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$target ($(FUZZTIME))"; \
+	    go test $$pkg -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME); \
+	  done; \
+	done
+
 ##@ Build
 
 .PHONY: build

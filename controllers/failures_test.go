@@ -45,6 +45,17 @@ var _ = Describe("Failures", func() {
 		Eventually(w.events("missing"), timeout, interval).Should(ConsistOf("Warning/SecretNotFound", "Normal/Recovered"))
 	})
 
+	It("never reads a Secret from another namespace", func() {
+		other := newWorld(aprimotest.Registration{})
+		other.secret("shared-client", map[string]string{"client-id": other.clientID, "client-secret": other.clientSecret})
+		w := newWorld(aprimotest.Registration{})
+		// Same name as the other namespace's Secret; references resolve in the credential's own namespace.
+		w.credential("crossns", func(s *v1alpha1.AprimoCredentialSpec) { s.ClientSecretRef.Name = "shared-client" })
+		Eventually(w.condition("crossns", v1alpha1.ConditionReady), timeout, interval).Should(Equal("False/SecretNotFound"))
+		Expect(w.conditionMessage("crossns", v1alpha1.ConditionReady)).To(ContainSubstring(w.ns + "/shared-client"))
+		Consistently(other.requests, time.Second, 100*time.Millisecond).Should(BeZero())
+	})
+
 	It("reports a missing key as Stalled/SecretKeyNotFound, naming the Secret and key", func() {
 		w := newWorld(aprimotest.Registration{})
 		w.secret("partial", map[string]string{"client-id": w.clientID})
