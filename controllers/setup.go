@@ -22,6 +22,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -95,6 +96,9 @@ func (r *AprimoCredentialReconciler) credentialsForSecret(ctx context.Context, s
 	return reqs
 }
 
+// UserAgent identifies the manager's requests to the API server.
+const UserAgent = "aprimo-credential-operator"
+
 // CacheOptions are the manager's cache options: only the operator's labelled
 // Secrets are cached in full. Input Secrets are read directly from the API
 // server or watched through NewSecretMetadataCache, so no cluster-wide Secret
@@ -127,8 +131,17 @@ func namespaceConfig(namespaces []string) map[string]cache.Config {
 // operator's labelled Secrets, because a cache serves all views of one kind
 // (full and metadata) through one selector.
 func NewSecretMetadataCache(mgr ctrl.Manager, watchNamespaces []string) (cache.Cache, error) {
-	c, err := cache.New(mgr.GetConfig(), cache.Options{
-		HTTPClient:        mgr.GetHTTPClient(),
+	// Its own user agent tells its metadata-only watch apart from the
+	// manager's label-selected one in the API server's audit log.
+	// (A client of its own: the manager's shared one carries the manager's agent.)
+	cfg := rest.CopyConfig(mgr.GetConfig())
+	cfg.UserAgent = UserAgent + "/secret-metadata"
+	httpClient, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c, err := cache.New(cfg, cache.Options{
+		HTTPClient:        httpClient,
 		Scheme:            mgr.GetScheme(),
 		Mapper:            mgr.GetRESTMapper(),
 		DefaultNamespaces: namespaceConfig(watchNamespaces),

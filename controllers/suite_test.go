@@ -73,6 +73,7 @@ var _ = BeforeSuite(func() {
 		CRDDirectoryPaths:     []string{filepath.Join("..", "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
 	}
+	auditLog = enableAuditLog(testEnv)
 	var err error
 	cfg, err = testEnv.Start()
 	Expect(err).NotTo(HaveOccurred())
@@ -91,6 +92,7 @@ var _ = AfterSuite(func() {
 	defer teardown() // also when the leak scan fails
 	if fake != nil && k8s != nil {
 		expectNoSecretLeaked()
+		expectNoSecretListedInFull()
 		// Stale caches and conflicts are handled, not reported as errors.
 		Expect(logs.String()).NotTo(ContainSubstring("Reconciler error"))
 	}
@@ -128,7 +130,9 @@ func startManager() func() {
 	Expect(clientgoscheme.AddToScheme(scheme)).To(Succeed())
 	Expect(v1alpha1.AddToScheme(scheme)).To(Succeed())
 
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+	mgrCfg := rest.CopyConfig(cfg)
+	mgrCfg.UserAgent = UserAgent // as cmd/main.go: the audit check tells its requests apart
+	mgr, err := ctrl.NewManager(mgrCfg, ctrl.Options{
 		Scheme:  scheme,
 		Metrics: metricsserver.Options{BindAddress: metricsAddr}, // plain HTTP, as --metrics-secure=false
 		// The suite restarts the manager; controller names are process-global.
