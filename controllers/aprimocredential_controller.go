@@ -20,7 +20,6 @@ package controllers
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -68,16 +67,16 @@ type AprimoCredentialReconciler struct {
 	// values memoises digests of input Secret values by Secret version.
 	values valueDigests
 
-	// failed holds, by credential UID, the inputs hash of the last failed
+	// failed holds, per credential, the inputs hash of the last failed
 	// attempt, so a change to the inputs retries at once. It is kept in memory,
 	// not in status: a digest over secret values must not be readable by those
 	// who may only read AprimoCredentials. After a restart a failing credential
 	// retries once.
-	failed sync.Map
+	failed memory[string]
 
-	// pending holds, by credential UID, a refresh-token successor that could
-	// not be stored; the next pass stores it before anything else.
-	pending sync.Map
+	// pending holds, per credential, a refresh-token successor that could not
+	// be stored; the next pass stores it before anything else.
+	pending memory[policy.ChainState]
 }
 
 // pass is what one reconcile learns about one credential.
@@ -105,7 +104,7 @@ func (r *AprimoCredentialReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	cred := &v1alpha1.AprimoCredential{}
 	if err := r.Get(ctx, req.NamespacedName, cred); err != nil {
 		if apierrors.IsNotFound(err) {
-			forgetCredential(req.Namespace, req.Name) // its Secrets are garbage collected
+			r.forget(req.NamespacedName) // its Secrets are garbage collected
 		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
@@ -307,10 +306,15 @@ func (r *AprimoCredentialReconciler) renewalTime(cred *v1alpha1.AprimoCredential
 
 // failedInputs is the inputs hash of the credential's last failed attempt, "" if unknown.
 func (r *AprimoCredentialReconciler) failedInputs(cred *v1alpha1.AprimoCredential) string {
-	if v, ok := r.failed.Load(cred.UID); ok {
-		return v.(string)
-	}
-	return ""
+	v, _ := r.failed.load(cred)
+	return v
+}
+
+// forget drops everything kept about a deleted credential.
+func (r *AprimoCredentialReconciler) forget(key types.NamespacedName) {
+	forgetCredential(key.Namespace, key.Name)
+	r.failed.forget(key)
+	r.pending.forget(key)
 }
 
 func refreshRequest(cred *v1alpha1.AprimoCredential) string {

@@ -108,13 +108,19 @@ func (r *AprimoCredentialReconciler) checkHost(cred *v1alpha1.AprimoCredential) 
 func (r *AprimoCredentialReconciler) inputsHash(ctx context.Context, cred *v1alpha1.AprimoCredential) (string, *failure, error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n%s\n%s\n", endpoint(cred), cred.Spec.Flow, strings.Join(cred.Spec.Scopes, " "))
+	bySecret := map[string]map[string]string{} // several keys often share one Secret
 	for _, in := range inputs(cred) {
 		if in.bootstrap {
 			continue
 		}
-		digests, f, err := r.digests(ctx, cred, in.ref.name)
-		if f != nil || err != nil {
-			return "", f, err
+		digests, ok := bySecret[in.ref.name]
+		if !ok {
+			var f *failure
+			var err error
+			if digests, f, err = r.digests(ctx, cred, in.ref.name); f != nil || err != nil {
+				return "", f, err
+			}
+			bySecret[in.ref.name] = digests
 		}
 		fmt.Fprintf(h, "%s/%s=%s\n", in.ref.name, in.ref.key, digests[in.ref.key])
 	}
@@ -157,6 +163,12 @@ type secretDigests struct {
 	keys    map[string]string
 }
 
+func (v *valueDigests) drop(key types.NamespacedName) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	delete(v.m, key)
+}
+
 // digests returns the value digests of an input Secret; nil (and no failure)
 // when an optional Secret is absent.
 func (r *AprimoCredentialReconciler) digests(ctx context.Context, cred *v1alpha1.AprimoCredential, name string) (map[string]string, *failure, error) {
@@ -164,6 +176,9 @@ func (r *AprimoCredentialReconciler) digests(ctx context.Context, cred *v1alpha1
 	meta := &metav1.PartialObjectMetadata{}
 	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
 	err := r.SecretMetadata.Get(ctx, key, meta)
+	if apierrors.IsNotFound(err) {
+		r.values.drop(key)
+	}
 	if apierrors.IsNotFound(err) && optionalSecret(cred, name) {
 		return nil, nil, nil
 	}

@@ -17,7 +17,6 @@ limitations under the License.
 package controllers
 
 import (
-	"errors"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,7 +25,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/aprimo-credential-operator/aprimo-credential-operator/api/v1alpha1"
-	"github.com/aprimo-credential-operator/aprimo-credential-operator/internal/aprimo"
 )
 
 // Metrics in the shape cert-manager users know, on the manager's metrics
@@ -93,24 +91,13 @@ func forgetCredential(ns, name string) {
 	readyStatus.DeletePartialMatch(l)
 }
 
-// recordRequest counts one token request and its duration.
-func recordRequest(flow v1alpha1.Flow, took time.Duration, err error) {
-	tokenRequestDuration.WithLabelValues(string(flow)).Observe(took.Seconds())
-	tokenRequests.WithLabelValues(string(flow), requestResult(err)).Inc()
-}
-
-// requestResult is "success" or the condition reason of the failure.
-func requestResult(err error) string {
-	var ae *aprimo.Error
-	switch {
-	case err == nil:
-		return "success"
-	case errors.As(err, &ae):
-		if c, ok := classes[ae.Class]; ok {
-			return c.reason
-		}
-		return v1alpha1.ReasonInvalidResponse
-	default:
-		return v1alpha1.ReasonEndpointUnavailable
+// recordRequest counts one token request and its duration. The result is
+// "success" or the reason the one table in failures.go gives the failure.
+func recordRequest(cred *v1alpha1.AprimoCredential, took time.Duration, err error) {
+	result := "success"
+	if err != nil {
+		result = fromTokenError(cred, err).Reason
 	}
+	tokenRequestDuration.WithLabelValues(string(cred.Spec.Flow)).Observe(took.Seconds())
+	tokenRequests.WithLabelValues(string(cred.Spec.Flow), result).Inc()
 }

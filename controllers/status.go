@@ -37,7 +37,7 @@ import (
 func (r *AprimoCredentialReconciler) markIssued(p *pass, issuedAt, expiresAt, renewal time.Time) {
 	st := &p.cred.Status
 	st.FailedAttempts, st.LastFailureTime = 0, nil
-	r.failed.Delete(p.cred.UID)
+	r.failed.delete(p.cred)
 	st.LastRefreshTime, st.ExpiresAt, st.RenewalTime = stamp(issuedAt), stamp(expiresAt), stamp(renewal)
 	r.setConditions(p, metav1.ConditionTrue, v1alpha1.ReasonTokenIssued,
 		fmt.Sprintf("Secret %s holds a token valid until %s; the next refresh is at %s.",
@@ -57,9 +57,9 @@ func (r *AprimoCredentialReconciler) markFailed(p *pass, f *failure) time.Time {
 	// checked again on every pass: those checks cost Aprimo nothing. One found
 	// after the decision waits for its retry, or for a change of the inputs.
 	if p.decided {
-		r.failed.Store(p.cred.UID, p.inputs)
+		r.failed.store(p.cred, p.inputs)
 	} else {
-		r.failed.Delete(p.cred.UID)
+		r.failed.delete(p.cred)
 	}
 	var tokenExpiry time.Time
 	if p.stored.usable(p.now) {

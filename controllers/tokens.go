@@ -52,7 +52,7 @@ func (r *AprimoCredentialReconciler) requestToken(ctx context.Context, p *pass, 
 		p.sent = true
 		started := r.Clock.Now()
 		tok, err := r.Tokens.ClientCredentials(ctx, endpoint(cred), c.clientID, c.clientSecret, cred.Spec.Scopes)
-		recordRequest(cred.Spec.Flow, r.Clock.Since(started), err)
+		recordRequest(cred, r.Clock.Since(started), err)
 		return tok, err
 	}
 }
@@ -73,7 +73,7 @@ func (r *AprimoCredentialReconciler) passwordFlow(ctx context.Context, p *pass, 
 	p.sent = true
 	started := r.Clock.Now()
 	tok, err = r.Tokens.Password(ctx, endpoint(cred), c.clientID, c.clientSecret, c.username, c.userToken, cred.Spec.Scopes)
-	recordRequest(cred.Spec.Flow, r.Clock.Since(started), err)
+	recordRequest(cred, r.Clock.Since(started), err)
 	if err != nil || tok.RefreshToken == "" {
 		return tok, err
 	}
@@ -120,7 +120,7 @@ func (r *AprimoCredentialReconciler) redeem(ctx context.Context, p *pass, c *cre
 	p.sent = true
 	started := r.Clock.Now()
 	tok, err := r.Tokens.Refresh(ctx, endpoint(p.cred), c.clientID, c.clientSecret, choice.Token)
-	recordRequest(p.cred.Spec.Flow, r.Clock.Since(started), err)
+	recordRequest(p.cred, r.Clock.Since(started), err)
 
 	outcome := policy.Outcome{Issued: err == nil, Spent: err != nil && refreshTokenSpent(err)}
 	if tok != nil {
@@ -132,7 +132,7 @@ func (r *AprimoCredentialReconciler) redeem(ctx context.Context, p *pass, c *cre
 		// successor is kept in memory and stored first by the next pass.
 		logf.FromContext(ctx).Error(perr, "Failed to record the refresh-token chain state", "secret", store.key())
 		if outcome.Successor != "" {
-			r.pending.Store(p.cred.UID, next)
+			r.pending.store(p.cred, next)
 		}
 	}
 	if err != nil && choice.FromBootstrap && outcome.Spent {
@@ -146,14 +146,14 @@ func (r *AprimoCredentialReconciler) redeem(ctx context.Context, p *pass, c *cre
 
 // persistPending stores a successor the last pass could not record.
 func (r *AprimoCredentialReconciler) persistPending(ctx context.Context, store chainStore) error {
-	v, ok := r.pending.Load(store.cred.UID)
+	v, ok := r.pending.load(store.cred)
 	if !ok {
 		return nil
 	}
-	if err := store.persist(ctx, v.(policy.ChainState)); err != nil {
+	if err := store.persist(ctx, v); err != nil {
 		return err
 	}
-	r.pending.Delete(store.cred.UID)
+	r.pending.delete(store.cred)
 	return nil
 }
 
