@@ -98,8 +98,8 @@ func chainStateOf(s *corev1.Secret) *policy.ChainState {
 }
 
 // write stores st with compare-and-swap on the resourceVersion of current
-// (nil: create). It returns the stored Secret.
-func (c chainStore) write(ctx context.Context, current *corev1.Secret, st policy.ChainState) (*corev1.Secret, error) {
+// (nil: create).
+func (c chainStore) write(ctx context.Context, current *corev1.Secret, st policy.ChainState) error {
 	s := current.DeepCopy()
 	if s == nil {
 		s = &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: c.cred.Namespace, Name: c.cred.StateSecretName()}}
@@ -119,15 +119,12 @@ func (c chainStore) write(ctx context.Context, current *corev1.Secret, st policy
 	s.Type = corev1.SecretTypeOpaque
 	s.Data = map[string][]byte{refreshTokenKey: []byte(st.RefreshToken)}
 	if err := controllerutil.SetControllerReference(c.cred, s, c.r.Scheme); err != nil {
-		return nil, err
+		return err
 	}
-	var err error
 	if current == nil {
-		err = c.r.Create(ctx, s, fieldOwner)
-	} else {
-		err = c.r.Update(ctx, s, fieldOwner) // carries current's resourceVersion: compare-and-swap
+		return c.r.Create(ctx, s, fieldOwner)
 	}
-	return s, err
+	return c.r.Update(ctx, s, fieldOwner) // carries current's resourceVersion: compare-and-swap
 }
 
 // persist stores st whatever the state Secret holds now, re-reading it on each
@@ -143,7 +140,6 @@ func (c chainStore) persist(ctx context.Context, st policy.ChainState) error {
 		if err != nil {
 			return err
 		}
-		_, err = c.write(ctx, current, st)
-		return err
+		return c.write(ctx, current, st)
 	})
 }

@@ -77,12 +77,20 @@ func (r *AprimoCredentialReconciler) observeTarget(ctx context.Context, cred *v1
 	if err != nil {
 		return nil, nil, err
 	}
-	if !metav1.IsControlledBy(s, cred) {
-		return &storedToken{}, stalled(v1alpha1.ReasonTargetSecretConflict,
-			"Secret %s/%s exists and is not owned by this AprimoCredential, so it is never overwritten: delete or rename it, or set spec.target.name.",
-			s.Namespace, s.Name), nil
+	if f := notOwned(s, cred); f != nil {
+		return &storedToken{}, f, nil
 	}
 	return parseStoredToken(s), nil, nil
+}
+
+// notOwned is the conflict of a target Secret this credential does not control.
+func notOwned(s *corev1.Secret, cred *v1alpha1.AprimoCredential) *failure {
+	if metav1.IsControlledBy(s, cred) {
+		return nil
+	}
+	return stalled(v1alpha1.ReasonTargetSecretConflict,
+		"Secret %s/%s exists and is not owned by this AprimoCredential, so it is never overwritten: delete or rename it, or set spec.target.name.",
+		s.Namespace, s.Name)
 }
 
 func parseStoredToken(s *corev1.Secret) *storedToken {
@@ -210,17 +218,13 @@ func checkTarget(cred *v1alpha1.AprimoCredential) *failure {
 func (r *AprimoCredentialReconciler) stillFree(ctx context.Context, cred *v1alpha1.AprimoCredential) (*failure, error) {
 	s := &corev1.Secret{}
 	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: cred.Namespace, Name: cred.TargetName()}, s)
-	switch {
-	case apierrors.IsNotFound(err):
+	if apierrors.IsNotFound(err) {
 		return nil, nil
-	case err != nil:
-		return nil, err
-	case !metav1.IsControlledBy(s, cred):
-		return stalled(v1alpha1.ReasonTargetSecretConflict,
-			"Secret %s/%s was created by someone else while a token was requested, and is never overwritten: delete or rename it, or set spec.target.name.",
-			s.Namespace, s.Name), nil
 	}
-	return nil, nil
+	if err != nil {
+		return nil, err
+	}
+	return notOwned(s, cred), nil
 }
 
 // applyTarget writes the target Secret with server-side apply, unless what the

@@ -114,7 +114,7 @@ func (r *AprimoCredentialReconciler) redeem(ctx context.Context, p *pass, c *cre
 	defer cancel()
 
 	sent := policy.BeforeSend(state, choice)
-	if _, err := store.write(ctx, current, sent); err != nil {
+	if err := store.write(ctx, current, sent); err != nil {
 		return nil, err // nothing sent; a conflict is retried by the next pass
 	}
 	p.sent = true
