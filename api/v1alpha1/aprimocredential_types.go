@@ -21,7 +21,7 @@ import (
 )
 
 // Flow names the Aprimo OAuth 2.0 flow used to get access tokens.
-// +kubebuilder:validation:Enum=ClientCredentials;RefreshToken;ResourceOwnerPassword
+// +kubebuilder:validation:Enum=ClientCredentials;RefreshToken;ResourceOwnerPassword;DistributedMarketing;LegacyUserToken
 type Flow string
 
 const (
@@ -31,17 +31,30 @@ const (
 	FlowRefreshToken Flow = "RefreshToken"
 	// FlowResourceOwnerPassword acts as a user, with their user name and user token.
 	FlowResourceOwnerPassword Flow = "ResourceOwnerPassword"
+	// FlowDistributedMarketing gets Aprimo DM (Distributed Marketing) tokens with a
+	// user name and password, from https://auth.aprimodm.com unless spec.url says otherwise.
+	FlowDistributedMarketing Flow = "DistributedMarketing"
+	// FlowLegacyUserToken is Aprimo's legacy (pre-OAuth 2.0) authorization for services:
+	// create-native-token with a user name and user token, renewed with /api/token.
+	// Deprecated by Aprimo.
+	FlowLegacyUserToken Flow = "LegacyUserToken"
 )
 
+// DistributedMarketingBaseURL is where flow DistributedMarketing gets tokens when spec.url is not set.
+const DistributedMarketingBaseURL = "https://auth.aprimodm.com"
+
 // AprimoCredentialSpec says where and how to get Aprimo access tokens, and where to put them.
-// +kubebuilder:validation:XValidation:rule="has(self.tenant) != has(self.url)",message="set exactly one of spec.tenant (e.g. acme) and spec.url (e.g. https://acme.aprimo.com)"
+// +kubebuilder:validation:XValidation:rule="self.flow == 'DistributedMarketing' || has(self.tenant) != has(self.url)",message="set exactly one of spec.tenant (e.g. acme) and spec.url (e.g. https://acme.aprimo.com)"
+// +kubebuilder:validation:XValidation:rule="self.flow != 'DistributedMarketing' || !has(self.tenant)",message="spec.tenant is not used by flow DistributedMarketing, whose tokens come from https://auth.aprimodm.com: remove spec.tenant (set spec.url only for another Aprimo DM auth host)"
 // +kubebuilder:validation:XValidation:rule="self.flow != 'RefreshToken' || has(self.refreshTokenRef)",message="spec.refreshTokenRef is required when spec.flow is RefreshToken: name the Secret holding the bootstrap refresh token"
-// +kubebuilder:validation:XValidation:rule="self.flow != 'ResourceOwnerPassword' || has(self.userTokenRef)",message="spec.userTokenRef is required when spec.flow is ResourceOwnerPassword: name the Secret holding the user name and user token"
+// +kubebuilder:validation:XValidation:rule="!(self.flow in ['ResourceOwnerPassword', 'DistributedMarketing', 'LegacyUserToken']) || has(self.userTokenRef)",message="spec.userTokenRef is required when spec.flow is ResourceOwnerPassword, DistributedMarketing or LegacyUserToken: name the Secret holding the user name and the user token (the password for DistributedMarketing)"
 // +kubebuilder:validation:XValidation:rule="!has(self.refreshTokenRef) || self.flow == 'RefreshToken'",message="spec.refreshTokenRef is only used by flow RefreshToken; remove it or set spec.flow: RefreshToken"
-// +kubebuilder:validation:XValidation:rule="!has(self.userTokenRef) || self.flow == 'ResourceOwnerPassword'",message="spec.userTokenRef is only used by flow ResourceOwnerPassword; remove it or set spec.flow: ResourceOwnerPassword"
+// +kubebuilder:validation:XValidation:rule="!has(self.userTokenRef) || self.flow in ['ResourceOwnerPassword', 'DistributedMarketing', 'LegacyUserToken']",message="spec.userTokenRef is only used by flows ResourceOwnerPassword, DistributedMarketing and LegacyUserToken; remove it or set one of those flows"
+// +kubebuilder:validation:XValidation:rule="!has(self.legacy) || self.flow == 'LegacyUserToken'",message="spec.legacy is only used by flow LegacyUserToken; remove it or set spec.flow: LegacyUserToken"
 type AprimoCredentialSpec struct {
 	// tenant is the Aprimo tenant name; tokens come from
-	// https://<tenant>.aprimo.com/login/connect/token. Set exactly one of tenant and url.
+	// https://<tenant>.aprimo.com/login/connect/token. Set exactly one of tenant and url,
+	// except for flow DistributedMarketing, which does not use tenant (it is rejected).
 	// +optional
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
@@ -49,8 +62,11 @@ type AprimoCredentialSpec struct {
 	Tenant string `json:"tenant,omitempty"`
 
 	// url is the base URL of the Aprimo tenant, for example https://acme.aprimo.com;
-	// tokens come from <url>/login/connect/token. Only https is accepted. Set exactly
-	// one of tenant and url. The host must also be allowed by the operator's
+	// tokens come from <url>/login/connect/token (flow LegacyUserToken:
+	// <url>/api/oauth/create-native-token and <url>/api/token). Only https is
+	// accepted. Set exactly one of tenant and url. For flow DistributedMarketing url
+	// is optional: tokens come from <url>/api/v1.0/token, by default
+	// https://auth.aprimodm.com. The host must also be allowed by the operator's
 	// --allowed-token-hosts.
 	// +optional
 	// +kubebuilder:validation:MaxLength=2048
@@ -59,10 +75,15 @@ type AprimoCredentialSpec struct {
 	// +kubebuilder:validation:XValidation:rule="isURL(self) && url(self).getScheme() == 'https' && url(self).getHostname() != ''",message="spec.url must be a valid https URL with a host name, e.g. https://acme.aprimo.com"
 	URL string `json:"url,omitempty"`
 
-	// flow is the OAuth 2.0 flow: ClientCredentials (default; acts as the user set on
-	// the registration), RefreshToken (follows a rotating refresh-token chain started
+	// flow is how tokens are obtained: ClientCredentials (default; acts as the user set
+	// on the registration), RefreshToken (follows a rotating refresh-token chain started
 	// from refreshTokenRef) or ResourceOwnerPassword (a user name and user token from
-	// userTokenRef). It must match the registration's OAuth Flow Type in Aprimo.
+	// userTokenRef), all OAuth 2.0 flows that must match the registration's OAuth Flow
+	// Type in Aprimo; DistributedMarketing (Aprimo DM: a user name and password from
+	// userTokenRef, no client secret); or LegacyUserToken (Aprimo's deprecated legacy
+	// authorization, registration OAuth Flow Type None: a user name and user token from
+	// userTokenRef, no client secret; only for integrations that cannot use OAuth 2.0
+	// tokens, such as the DAM PowerShell upload script).
 	// +optional
 	// +kubebuilder:default=ClientCredentials
 	Flow Flow `json:"flow,omitempty"`
@@ -82,7 +103,8 @@ type AprimoCredentialSpec struct {
 	Scopes []string `json:"scopes,omitempty"`
 
 	// clientSecretRef names the Secret, in the same namespace, that holds the
-	// client ID and client secret of the Aprimo registration.
+	// client ID and client secret of the Aprimo registration. Flows
+	// DistributedMarketing and LegacyUserToken read only the client ID.
 	// +required
 	ClientSecretRef ClientSecretReference `json:"clientSecretRef"`
 
@@ -95,10 +117,16 @@ type AprimoCredentialSpec struct {
 	// +optional
 	RefreshTokenRef *RefreshTokenReference `json:"refreshTokenRef,omitempty"`
 
-	// userTokenRef names the Secret holding the Aprimo user name and user token.
-	// Required for, and only used by, flow ResourceOwnerPassword.
+	// userTokenRef names the Secret holding the Aprimo user name and user token
+	// (for flow DistributedMarketing: the user name and password). Required for,
+	// and only used by, flows ResourceOwnerPassword, DistributedMarketing and
+	// LegacyUserToken.
 	// +optional
 	UserTokenRef *UserTokenReference `json:"userTokenRef,omitempty"`
+
+	// legacy holds settings of flow LegacyUserToken only.
+	// +optional
+	Legacy *LegacySettings `json:"legacy,omitempty"`
 
 	// target describes the Secret the access token is written to.
 	// +optional
@@ -134,6 +162,8 @@ type ClientSecretReference struct {
 	ClientIDKey string `json:"clientIDKey,omitempty"`
 
 	// clientSecretKey is the key holding the client secret. Default client-secret.
+	// Not read by flows DistributedMarketing and LegacyUserToken, which send no
+	// client secret, so the Secret may lack this key for them.
 	// +optional
 	// +kubebuilder:default=client-secret
 	// +kubebuilder:validation:MaxLength=253
@@ -173,12 +203,36 @@ type UserTokenReference struct {
 	UsernameKey string `json:"usernameKey,omitempty"`
 
 	// userTokenKey is the key holding the user token (from the user menu in
-	// Aprimo, sent as the password). Default user-token.
+	// Aprimo, sent as the password; for flow DistributedMarketing the user's
+	// Aprimo DM password). Default user-token.
 	// +optional
 	// +kubebuilder:default=user-token
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
 	UserTokenKey string `json:"userTokenKey,omitempty"`
+}
+
+// LegacySettings are settings of flow LegacyUserToken.
+// +kubebuilder:validation:XValidation:rule="!self.revokeOnDelete || has(self.userID)",message="spec.legacy.userID is required when spec.legacy.revokeOnDelete is true: the revoke call names the Aprimo user whose refresh tokens it revokes"
+type LegacySettings struct {
+	// revokeOnDelete, when true, calls DELETE <base>/api/oauth/revoke/<userID> when
+	// the AprimoCredential is deleted (through a finalizer). This revokes ALL refresh
+	// tokens of that Aprimo user, not only this credential's: every other
+	// integration and credential of the same user loses its refresh tokens too
+	// (this operator's own LegacyUserToken credentials recover by themselves with a
+	// new create-native-token call). A failed revoke is reported in an event and
+	// retried; it never holds up the deletion for more than about three minutes.
+	// Default false.
+	// +optional
+	RevokeOnDelete bool `json:"revokeOnDelete,omitempty"`
+
+	// userID is the Aprimo user ID of the user in userTokenRef, as the revoke call
+	// takes it. Required when revokeOnDelete is true.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=128
+	// +kubebuilder:validation:Pattern=`^[-._@a-zA-Z0-9]+$`
+	UserID string `json:"userID,omitempty"`
 }
 
 // TargetSecret describes the Secret the operator writes the token to. It holds

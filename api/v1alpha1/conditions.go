@@ -23,6 +23,9 @@ const (
 	ConditionReady = "Ready"
 	// ConditionStalled is True while only a person can fix the credential.
 	ConditionStalled = "Stalled"
+	// ConditionDeprecated is True while the credential uses an authorization Aprimo
+	// has deprecated (flow LegacyUserToken). Abnormal-true, like Stalled.
+	ConditionDeprecated = "Deprecated"
 )
 
 // Reasons used on the Ready and Stalled conditions and on events.
@@ -57,6 +60,16 @@ const (
 	ReasonEndpointUnavailable = "EndpointUnavailable"
 	// ReasonInvalidResponse: the answer was not a token (HTML, wrong JSON, oversized, a redirect).
 	ReasonInvalidResponse = "InvalidResponse"
+	// ReasonLegacyAuthorization: flow LegacyUserToken uses Aprimo's legacy
+	// authorization, which Aprimo has deprecated (Deprecated condition and a Warning event).
+	ReasonLegacyAuthorization = "LegacyAuthorization"
+	// ReasonRevoked: on deletion, the Aprimo user's refresh tokens were revoked (spec.legacy.revokeOnDelete).
+	ReasonRevoked = "Revoked"
+	// ReasonRevokeFailed: on deletion, the revoke call failed; it is retried for a bounded time.
+	ReasonRevokeFailed = "RevokeFailed"
+	// ReasonRevokeAbandoned: on deletion, the revoke kept failing and the deletion went ahead
+	// without it; the user's refresh tokens must be revoked by hand.
+	ReasonRevokeAbandoned = "RevokeAbandoned"
 	// ReasonRecovered is used on the event emitted when a failing credential works again.
 	ReasonRecovered = "Recovered"
 )

@@ -38,4 +38,9 @@ const (
 	// StateSecretSuffix names the operator-owned Secret that holds a refresh-token
 	// chain: <metadata.name>-aprimo-state. Workloads never mount it.
 	StateSecretSuffix = "-aprimo-state"
+
+	// RevokeFinalizer is set on a LegacyUserToken credential with
+	// spec.legacy.revokeOnDelete: on deletion the operator revokes the user's
+	// refresh tokens, then removes it.
+	RevokeFinalizer = GroupName + "/revoke-legacy-refresh-tokens"
 )

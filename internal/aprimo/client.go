@@ -176,6 +176,13 @@ type tokenRequest struct {
 	body                 string
 	basicUser, basicPass string
 	secrets              secretSet
+	// The defaults are Aprimo's OAuth 2.0 token endpoint: POST a form to TokenPath.
+	method      string      // default POST
+	path        string      // default TokenPath
+	contentType string      // default application/x-www-form-urlencoded
+	header      http.Header // sent as given, names not canonicalised
+	// parse reads a 200 answer; default parseTokenResponse.
+	parse func(body []byte, issuedAt time.Time) (tokenAnswer, error)
 }
 
 // formBody encodes key/value pairs in the order Aprimo documents, leaving out empty values.
@@ -196,12 +203,62 @@ func formBody(kv ...string) string {
 }
 
 func (c *Client) request(ctx context.Context, base string, tr tokenRequest) (*Token, error) {
-	endpoint, host, err := c.endpoint(base)
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	a, err := c.exchange(ctx, base, tr, false)
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
+	resp, body := a.resp, a.body
+	invalid := func(what string, cause error) error {
+		return &Error{Class: ClassInvalidResponse, StatusCode: resp.StatusCode, Sent: true, Answered: true, Err: cause,
+			msg: fmt.Sprintf("token endpoint %s answered HTTP 200 %s", a.host, what)}
+	}
+	if looksHTML(resp.Header.Get("Content-Type"), body) {
+		return nil, invalid("with what looks like an HTML page, not a token (a proxy or login page?)", nil)
+	}
+	parse := tr.parse
+	if parse == nil {
+		parse = func(body []byte, _ time.Time) (tokenAnswer, error) { return parseTokenResponse(body) }
+	}
+	t, err := parse(body, a.issuedAt)
+	if err != nil && a.cut {
+		return nil, c.bodyError(ctx, a.host, resp, ctx.Err(), tr.secrets)
+	}
+	if err != nil {
+		return nil, invalid("with an invalid token response: "+err.Error(), err)
+	}
+	return &Token{
+		AccessToken:  t.accessToken,
+		TokenType:    t.tokenType,
+		RefreshToken: t.refreshToken,
+		Scope:        t.scope,
+		IssuedAt:     a.issuedAt,
+		ExpiresAt:    a.issuedAt.Add(t.lifetime),
+	}, nil
+}
+
+// answered is a successful answer whose body was read.
+type answered struct {
+	resp     *http.Response
+	body     []byte
+	host     string
+	issuedAt time.Time
+	// cut: the deadline may have cut the body short with a clean EOF.
+	cut bool
+}
+
+// exchange sends one request and reads the answer, turning everything but a
+// 200 (any 2xx when any2xx) into an *Error. ctx carries the request's deadline.
+func (c *Client) exchange(ctx context.Context, base string, tr tokenRequest, any2xx bool) (*answered, error) {
+	path := tr.path
+	if path == "" {
+		path = TokenPath
+	}
+	endpoint, host, err := c.endpoint(base, path)
+	if err != nil {
+		return nil, err
+	}
 	// Conservatively, a request is sent once it has a connection: from then on some of
 	// its bytes may have reached the server.
 	var sent atomic.Bool
@@ -209,13 +266,30 @@ func (c *Client) request(ctx context.Context, base string, tr tokenRequest) (*To
 		GotConn:      func(httptrace.GotConnInfo) { sent.Store(true) },
 		WroteHeaders: func() { sent.Store(true) },
 	})
-	req, err := http.NewRequestWithContext(traced, http.MethodPost, endpoint, strings.NewReader(tr.body))
+	method := tr.method
+	if method == "" {
+		method = http.MethodPost
+	}
+	var bodyReader io.Reader
+	if tr.body != "" || method == http.MethodPost {
+		bodyReader = strings.NewReader(tr.body)
+	}
+	req, err := http.NewRequestWithContext(traced, method, endpoint, bodyReader)
 	if err != nil {
 		return nil, &Error{Class: ClassHostNotAllowed, msg: "token endpoint URL is not valid"}
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	contentType := tr.contentType
+	if contentType == "" {
+		contentType = "application/x-www-form-urlencoded"
+	}
+	if bodyReader != nil {
+		req.Header.Set("Content-Type", contentType)
+	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", userAgent)
+	for k, v := range tr.header {
+		req.Header[k] = v // as written in Aprimo's documents, e.g. client-id
+	}
 	if tr.basicUser != "" || tr.basicPass != "" {
 		req.SetBasicAuth(tr.basicUser, tr.basicPass)
 	}
@@ -233,42 +307,31 @@ func (c *Client) request(ctx context.Context, base string, tr tokenRequest) (*To
 	// The deadline can cut a body short with a clean EOF; such a body is trusted only if
 	// it parses.
 	cut := readErr == nil && ctx.Err() != nil
-	if resp.StatusCode != http.StatusOK {
-		if _, ok := parseOAuthError(body); cut && !ok {
+	ok := resp.StatusCode == http.StatusOK || any2xx && resp.StatusCode >= 200 && resp.StatusCode < 300
+	if !ok {
+		if _, parsed := parseOAuthError(body); cut && !parsed {
 			readErr = ctx.Err()
 		}
-		return nil, c.answerError(host, resp, body, readErr, tr.secrets)
+		e := c.answerError(host, resp, body, readErr, tr.secrets)
+		e.Expired = resp.StatusCode == http.StatusUnauthorized && readErr == nil && emptyBody(body)
+		return nil, e
 	}
 	if readErr != nil {
 		return nil, c.bodyError(ctx, host, resp, readErr, tr.secrets)
 	}
-	invalid := func(what string, cause error) error {
-		return &Error{Class: ClassInvalidResponse, StatusCode: resp.StatusCode, Sent: true, Answered: true, Err: cause,
-			msg: fmt.Sprintf("token endpoint %s answered HTTP 200 %s", host, what)}
-	}
-	if looksHTML(resp.Header.Get("Content-Type"), body) {
-		return nil, invalid("with what looks like an HTML page, not a token (a proxy or login page?)", nil)
-	}
-	a, err := parseTokenResponse(body)
-	if err != nil && cut {
-		return nil, c.bodyError(ctx, host, resp, ctx.Err(), tr.secrets)
-	}
-	if err != nil {
-		return nil, invalid("with an invalid token response: "+err.Error(), err)
-	}
-	return &Token{
-		AccessToken:  a.accessToken,
-		TokenType:    a.tokenType,
-		RefreshToken: a.refreshToken,
-		Scope:        a.scope,
-		IssuedAt:     issuedAt,
-		ExpiresAt:    issuedAt.Add(a.lifetime),
-	}, nil
+	return &answered{resp: resp, body: body, host: host, issuedAt: issuedAt, cut: cut}, nil
+}
+
+// emptyBody: nothing, or JSON null. Aprimo answers an expired token with 401
+// and "a null response body".
+func emptyBody(body []byte) bool {
+	b := strings.TrimSpace(string(body))
+	return b == "" || b == "null" || b == `""`
 }
 
 // endpoint checks base and returns the token URL and the host to name in messages.
 // Nothing is sent for a base that fails here.
-func (c *Client) endpoint(base string) (endpoint, host string, err error) {
+func (c *Client) endpoint(base, path string) (endpoint, host string, err error) {
 	refuse := func(format string, args ...any) (string, string, error) {
 		return "", "", &Error{Class: ClassHostNotAllowed, msg: fmt.Sprintf(format, args...)}
 	}
@@ -288,9 +351,15 @@ func (c *Client) endpoint(base string) (endpoint, host string, err error) {
 	case !c.hosts.Allows(u.Host):
 		return refuse("token endpoint host %q is not allowed (allowed: %s)", u.Host, strings.Join(c.hosts, ","))
 	}
-	// Tolerate a base URL that already names the token endpoint.
-	u.Path = strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), TokenPath) + TokenPath
-	u.RawPath = ""
+	// Tolerate a base URL that already names the endpoint. path is given escaped
+	// (a user ID in the revoke path is escaped once, here).
+	unescaped, err := url.PathUnescape(path)
+	if err != nil {
+		return refuse("token endpoint path is not valid")
+	}
+	basePath := strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), unescaped)
+	u.Path = basePath + unescaped
+	u.RawPath = (&url.URL{Path: basePath}).EscapedPath() + path
 	return u.String(), u.Host, nil
 }
 

@@ -71,6 +71,9 @@ type Error struct {
 	Sent bool
 	// Answered: an HTTP status line was received.
 	Answered bool
+	// Expired: HTTP 401 with an empty (or null) body, which Aprimo's documents
+	// say means the token presented has expired.
+	Expired bool
 	// Err is the underlying cause, for errors.Is.
 	Err error
 

@@ -27,9 +27,10 @@ func TenantBaseURL(tenant string) string {
 	return "https://" + tenant + ".aprimo.com"
 }
 
-// DefaultHosts is used when Options.Hosts is empty: every Aprimo tenant and nothing else,
+// DefaultHosts is used when Options.Hosts is empty: every Aprimo tenant and the Aprimo DM
+// auth host (the default of flow DistributedMarketing), and nothing else,
 // so a credential can never send its secret to a host the operator's admin did not allow.
-var DefaultHosts = HostAllowlist{"*.aprimo.com"}
+var DefaultHosts = HostAllowlist{"*.aprimo.com", "auth.aprimodm.com"}
 
 // HostAllowlist lists the hosts the client may send credentials to. A pattern is an exact
 // host ("auth.aprimodm.com", "127.0.0.1") or "*." and a domain ("*.aprimo.com"), which
