@@ -52,5 +52,5 @@ func (s *Server) Secrets() []string {
 	for t := range s.refresh {
 		out = append(out, t)
 	}
-	return out
+	return append(out, s.legacy.secrets()...)
 }

@@ -50,6 +50,11 @@ const (
 	// GrantAuthorizationCode marks a PKCE registration; its refresh tokens come from
 	// IssueRefreshToken, as the fake has no authorize endpoint.
 	GrantAuthorizationCode = "authorization_code"
+	// GrantDistributedMarketing marks an Aprimo DM integration (see dm.go).
+	GrantDistributedMarketing = "dm_password"
+	// GrantLegacy marks a registration with OAuth Flow Type None: Aprimo's legacy
+	// authorization (see legacy.go).
+	GrantLegacy = "legacy"
 )
 
 // DefaultTokenLifetime is Aprimo's maximum, which the fake uses unless told otherwise.
@@ -75,6 +80,8 @@ type Registration struct {
 	ActiveAt time.Time
 	// Scopes the registration may be granted; DefaultScopes when empty.
 	Scopes []string
+	// LegacyRefreshTokenLifetime of legacy refresh tokens; 0 means Aprimo's 7 days.
+	LegacyRefreshTokenLifetime time.Duration
 }
 
 func (r Registration) allows(grant string) bool {
@@ -109,6 +116,8 @@ type Request struct {
 	OAuthError string
 	// RefreshTokenSHA256 is the hex SHA-256 of the refresh token presented, "" if none.
 	RefreshTokenSHA256 string
+	// Path of a DM or legacy endpoint (dm.go, legacy.go); "" for /login/connect/token.
+	Path string
 }
 
 // Fault replaces the answer to a token request.
@@ -149,6 +158,7 @@ type Server struct {
 	families int
 	requests []Request
 	faults   map[string][]Fault // by client ID; "" for any client
+	legacy   legacyState
 }
 
 // NewServer starts a fake on o.Addr with a CA generated for it.
@@ -195,6 +205,7 @@ func NewServer(o Options) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc(tokenPath, s.handleToken)
 	mux.HandleFunc("/api/", s.handleAPI)
+	s.handleOtherAuthorizations(mux) // Aprimo DM and the legacy authorization
 	s.srv = &http.Server{
 		Handler:           mux,
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
