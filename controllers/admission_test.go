@@ -57,6 +57,20 @@ var _ = Describe("Admission", func() {
 		Expect(k8s.Delete(suiteCtx, c)).To(Succeed())
 	})
 
+	It("accepts DistributedMarketing without tenant or url, and LegacyUserToken with revokeOnDelete", func() {
+		dm := valid()
+		dm.Namespace, dm.Name, dm.Spec.Tenant = ns, "dm", ""
+		dm.Spec.Flow, dm.Spec.UserTokenRef = v1alpha1.FlowDistributedMarketing, &v1alpha1.UserTokenReference{Name: "dm-user", UserTokenKey: "password"}
+		Expect(k8s.Create(suiteCtx, dm)).To(Succeed())
+		legacy := valid()
+		legacy.Namespace, legacy.Name = ns, "legacy"
+		legacy.Spec.Flow, legacy.Spec.UserTokenRef = v1alpha1.FlowLegacyUserToken, &v1alpha1.UserTokenReference{Name: "user"}
+		legacy.Spec.Legacy = &v1alpha1.LegacySettings{RevokeOnDelete: true, UserID: "1042"}
+		Expect(k8s.Create(suiteCtx, legacy)).To(Succeed())
+		Expect(k8s.Delete(suiteCtx, dm)).To(Succeed())
+		Expect(k8s.Delete(suiteCtx, legacy)).To(Succeed())
+	})
+
 	It("rejects an explicitly empty scope list", func() {
 		u := &unstructured.Unstructured{Object: map[string]any{
 			"apiVersion": v1alpha1.GroupVersion.String(), "kind": "AprimoCredential",
@@ -108,7 +122,29 @@ var _ = Describe("Admission", func() {
 		}, "spec.refreshTokenRef is only used by flow RefreshToken"),
 		Entry("userTokenRef with another flow", func(c *v1alpha1.AprimoCredential) {
 			c.Spec.UserTokenRef = &v1alpha1.UserTokenReference{Name: "ut"}
-		}, "spec.userTokenRef is only used by flow ResourceOwnerPassword"),
+		}, "spec.userTokenRef is only used by flows ResourceOwnerPassword, DistributedMarketing and LegacyUserToken"),
+		Entry("DistributedMarketing with a tenant", func(c *v1alpha1.AprimoCredential) {
+			c.Spec.Flow, c.Spec.UserTokenRef = v1alpha1.FlowDistributedMarketing, &v1alpha1.UserTokenReference{Name: "ut"}
+		}, "spec.tenant is not used by flow DistributedMarketing"),
+		Entry("DistributedMarketing without userTokenRef", func(c *v1alpha1.AprimoCredential) {
+			c.Spec.Flow, c.Spec.Tenant = v1alpha1.FlowDistributedMarketing, ""
+		}, "spec.userTokenRef is required when spec.flow is ResourceOwnerPassword, DistributedMarketing or LegacyUserToken"),
+		Entry("LegacyUserToken without userTokenRef", func(c *v1alpha1.AprimoCredential) { c.Spec.Flow = v1alpha1.FlowLegacyUserToken },
+			"spec.userTokenRef is required when spec.flow is ResourceOwnerPassword, DistributedMarketing or LegacyUserToken"),
+		Entry("LegacyUserToken with neither tenant nor url", func(c *v1alpha1.AprimoCredential) {
+			c.Spec.Flow, c.Spec.Tenant, c.Spec.UserTokenRef = v1alpha1.FlowLegacyUserToken, "", &v1alpha1.UserTokenReference{Name: "ut"}
+		}, "set exactly one of spec.tenant"),
+		Entry("legacy settings with another flow", func(c *v1alpha1.AprimoCredential) {
+			c.Spec.Legacy = &v1alpha1.LegacySettings{UserID: "42"}
+		}, "spec.legacy is only used by flow LegacyUserToken"),
+		Entry("revokeOnDelete without userID", func(c *v1alpha1.AprimoCredential) {
+			c.Spec.Flow, c.Spec.UserTokenRef = v1alpha1.FlowLegacyUserToken, &v1alpha1.UserTokenReference{Name: "ut"}
+			c.Spec.Legacy = &v1alpha1.LegacySettings{RevokeOnDelete: true}
+		}, "spec.legacy.userID is required when spec.legacy.revokeOnDelete is true"),
+		Entry("userID with a slash", func(c *v1alpha1.AprimoCredential) {
+			c.Spec.Flow, c.Spec.UserTokenRef = v1alpha1.FlowLegacyUserToken, &v1alpha1.UserTokenReference{Name: "ut"}
+			c.Spec.Legacy = &v1alpha1.LegacySettings{UserID: "../admin"}
+		}, "spec.legacy.userID"),
 		Entry("scope with a space", func(c *v1alpha1.AprimoCredential) { c.Spec.Scopes = []string{"api reporting-api"} },
 			"spec.scopes[0]"),
 		Entry("zero renewBefore", func(c *v1alpha1.AprimoCredential) { c.Spec.RenewBefore = &metav1.Duration{} },

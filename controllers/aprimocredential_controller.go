@@ -63,6 +63,9 @@ type AprimoCredentialReconciler struct {
 	Hosts          aprimo.HostAllowlist
 	// Random returns a number in [0,1) for backoff jitter.
 	Random func() float64
+	// RevokeDeadline bounds how long a deletion waits for a failing revoke
+	// (spec.legacy.revokeOnDelete); DefaultRevokeDeadline when 0.
+	RevokeDeadline time.Duration
 
 	// values memoises digests of input Secret values by Secret version.
 	values valueDigests
@@ -93,7 +96,8 @@ type pass struct {
 	log       logr.Logger
 }
 
-// +kubebuilder:rbac:groups=aprimo.credentials.dev,resources=aprimocredentials,verbs=get;list;watch
+// +kubebuilder:rbac:groups=aprimo.credentials.dev,resources=aprimocredentials,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=aprimo.credentials.dev,resources=aprimocredentials/finalizers,verbs=update
 // +kubebuilder:rbac:groups=aprimo.credentials.dev,resources=aprimocredentials/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
@@ -121,6 +125,13 @@ func (r *AprimoCredentialReconciler) Reconcile(ctx context.Context, req ctrl.Req
 			result = r.lookAgain(p) // the cache had not caught up; nothing was lost
 		}
 	}()
+
+	if !cred.DeletionTimestamp.IsZero() {
+		return r.finalize(ctx, p)
+	}
+	if ok, err := r.syncFinalizer(ctx, p); !ok || err != nil {
+		return r.lookAgain(p), err
+	}
 
 	stored, f, err := r.observeTarget(ctx, cred)
 	if err != nil {

@@ -42,6 +42,9 @@ const (
 	bootstrapAnnotation = v1alpha1.GroupName + "/bootstrap-sha256"
 	usedAnnotation      = v1alpha1.GroupName + "/used-bootstraps"
 	bindingAnnotation   = v1alpha1.GroupName + "/chain-binding"
+	// Flow LegacyUserToken only: the life of its (reusable) refresh token.
+	issuedAtStateAnnotation  = v1alpha1.GroupName + "/refresh-token-issued-at"
+	expiresAtStateAnnotation = v1alpha1.GroupName + "/refresh-token-expires-at"
 )
 
 // persistBackoff bounds how long a new refresh token is retried into the state
@@ -94,6 +97,8 @@ func chainStateOf(s *corev1.Secret) *policy.ChainState {
 	if used := s.Annotations[usedAnnotation]; used != "" {
 		st.UsedBootstraps = strings.Split(used, ",")
 	}
+	st.IssuedAt, _ = time.Parse(time.RFC3339, s.Annotations[issuedAtStateAnnotation])
+	st.ExpiresAt, _ = time.Parse(time.RFC3339, s.Annotations[expiresAtStateAnnotation])
 	return st
 }
 
@@ -116,6 +121,8 @@ func (c chainStore) write(ctx context.Context, current *corev1.Secret, st policy
 	s.Annotations[bootstrapAnnotation] = st.BootstrapSHA256
 	s.Annotations[usedAnnotation] = strings.Join(st.UsedBootstraps, ",")
 	s.Annotations[bindingAnnotation] = st.Binding
+	setTimeAnnotation(s, issuedAtStateAnnotation, st.IssuedAt)
+	setTimeAnnotation(s, expiresAtStateAnnotation, st.ExpiresAt)
 	s.Type = corev1.SecretTypeOpaque
 	s.Data = map[string][]byte{refreshTokenKey: []byte(st.RefreshToken)}
 	if err := controllerutil.SetControllerReference(c.cred, s, c.r.Scheme); err != nil {
@@ -142,4 +149,13 @@ func (c chainStore) persist(ctx context.Context, st policy.ChainState) error {
 		}
 		return c.write(ctx, current, st)
 	})
+}
+
+// setTimeAnnotation records t in RFC 3339, or removes the annotation for a zero t.
+func setTimeAnnotation(s *corev1.Secret, key string, t time.Time) {
+	if t.IsZero() {
+		delete(s.Annotations, key)
+		return
+	}
+	s.Annotations[key] = rfc3339(t)
 }

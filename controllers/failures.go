@@ -117,6 +117,10 @@ func grantAdvice(cred *v1alpha1.AprimoCredential) string {
 		return reseedAdvice(cred)
 	case v1alpha1.FlowResourceOwnerPassword:
 		return fmt.Sprintf("check the user name and user token in Secret %s/%s", cred.Namespace, cred.Spec.UserTokenRef.Name)
+	case v1alpha1.FlowDistributedMarketing:
+		return fmt.Sprintf("check the user name and password in Secret %s/%s, and that the client ID is the Client ID of an Aprimo DM integration", cred.Namespace, cred.Spec.UserTokenRef.Name)
+	case v1alpha1.FlowLegacyUserToken:
+		return fmt.Sprintf("check the user name and user token in Secret %s/%s (a new one: in Aprimo, User > User Token > Generate), and that the registration's OAuth Flow Type is None", cred.Namespace, cred.Spec.UserTokenRef.Name)
 	default:
 		return "check the registration in Aprimo"
 	}

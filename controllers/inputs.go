@@ -53,13 +53,15 @@ func inputs(cred *v1alpha1.AprimoCredential) []input {
 	s := cred.Spec
 	in := []input{
 		{ref: secretRef{s.ClientSecretRef.Name, s.ClientSecretRef.ClientIDKey}, dest: func(c *credentials) *string { return &c.clientID }},
-		{ref: secretRef{s.ClientSecretRef.Name, s.ClientSecretRef.ClientSecretKey}, dest: func(c *credentials) *string { return &c.clientSecret }},
+	}
+	if usesClientSecret(s.Flow) {
+		in = append(in, input{ref: secretRef{s.ClientSecretRef.Name, s.ClientSecretRef.ClientSecretKey}, dest: func(c *credentials) *string { return &c.clientSecret }})
 	}
 	switch {
 	case s.Flow == v1alpha1.FlowRefreshToken && s.RefreshTokenRef != nil:
 		in = append(in, input{ref: secretRef{s.RefreshTokenRef.Name, s.RefreshTokenRef.Key}, bootstrap: true,
 			dest: func(c *credentials) *string { return &c.bootstrap }})
-	case s.Flow == v1alpha1.FlowResourceOwnerPassword && s.UserTokenRef != nil:
+	case usesUserToken(s.Flow) && s.UserTokenRef != nil:
 		in = append(in,
 			input{ref: secretRef{s.UserTokenRef.Name, s.UserTokenRef.UsernameKey}, dest: func(c *credentials) *string { return &c.username }},
 			input{ref: secretRef{s.UserTokenRef.Name, s.UserTokenRef.UserTokenKey}, dest: func(c *credentials) *string { return &c.userToken }})
@@ -79,10 +81,23 @@ func inputSecretNames(cred *v1alpha1.AprimoCredential) []string {
 	return names
 }
 
+// usesClientSecret: Aprimo DM and the legacy authorization send only a client ID.
+func usesClientSecret(f v1alpha1.Flow) bool {
+	return f != v1alpha1.FlowDistributedMarketing && f != v1alpha1.FlowLegacyUserToken
+}
+
+// usesUserToken: the flows that act as a user, with userTokenRef.
+func usesUserToken(f v1alpha1.Flow) bool {
+	return f == v1alpha1.FlowResourceOwnerPassword || f == v1alpha1.FlowDistributedMarketing || f == v1alpha1.FlowLegacyUserToken
+}
+
 // endpoint returns the base URL of the credential's token endpoint.
 func endpoint(cred *v1alpha1.AprimoCredential) string {
-	if cred.Spec.URL != "" {
+	switch {
+	case cred.Spec.URL != "":
 		return strings.TrimRight(cred.Spec.URL, "/")
+	case cred.Spec.Flow == v1alpha1.FlowDistributedMarketing:
+		return v1alpha1.DistributedMarketingBaseURL
 	}
 	return aprimo.TenantBaseURL(cred.Spec.Tenant)
 }
@@ -222,7 +237,7 @@ func (r *AprimoCredentialReconciler) digests(ctx context.Context, cred *v1alpha1
 type credentials struct {
 	clientID, clientSecret string
 	bootstrap              string // RefreshToken flow: the bootstrap refresh token, "" if absent
-	username, userToken    string // ResourceOwnerPassword flow
+	username, userToken    string // ResourceOwnerPassword, DistributedMarketing (password) and LegacyUserToken
 	// bootstrapProblem says why there is no bootstrap token; it matters only
 	// when there is no live chain to continue either.
 	bootstrapProblem *failure

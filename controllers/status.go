@@ -148,6 +148,7 @@ func (r *AprimoCredentialReconciler) writeStatus(ctx context.Context, p *pass) e
 	if meta.FindStatusCondition(st.Conditions, v1alpha1.ConditionReady) == nil {
 		r.setConditions(p, metav1.ConditionFalse, v1alpha1.ReasonPending, "Waiting for the first token.", false, v1alpha1.ReasonPending, "")
 	}
+	markDeprecation(p)
 	if equality.Semantic.DeepEqual(p.before.Status, *st) {
 		recordCredential(p.cred)
 		return nil
@@ -173,6 +174,7 @@ func (r *AprimoCredentialReconciler) emitEvents(p *pass) {
 	if r.Recorder == nil {
 		return
 	}
+	r.emitDeprecation(p)
 	before, after := p.before.Status, p.cred.Status
 	failing := func(s v1alpha1.AprimoCredentialStatus) string {
 		if s.FailedAttempts == 0 {

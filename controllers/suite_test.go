@@ -111,6 +111,9 @@ func teardown() {
 	Expect(testEnv.Stop()).To(Succeed())
 }
 
+// suiteRevokeDeadline is short, so a spec can see a failing revoke give way.
+const suiteRevokeDeadline = 6 * time.Second
+
 // metricsAddr is where the suite's manager serves metrics.
 var metricsAddr = freeAddr()
 
@@ -156,6 +159,7 @@ func startManager() func() {
 		Tokens:         aprimo.NewClient(aprimo.Options{Hosts: hosts, Timeout: 5 * time.Second, Transport: fake.Client().Transport}),
 		Hosts:          hosts,
 		Random:         rand.Float64,
+		RevokeDeadline: suiteRevokeDeadline,
 	}
 	ctx, cancel := context.WithCancel(suiteCtx)
 	Expect(r.SetupWithManager(ctx, mgr, secretMetadata, 4)).To(Succeed())

@@ -34,6 +34,10 @@ type TokenSource interface {
 	ClientCredentials(ctx context.Context, base, clientID, clientSecret string, scopes []string) (*aprimo.Token, error)
 	Password(ctx context.Context, base, clientID, clientSecret, username, userToken string, scopes []string) (*aprimo.Token, error)
 	Refresh(ctx context.Context, base, clientID, clientSecret, refreshToken string) (*aprimo.Token, error)
+	DistributedMarketing(ctx context.Context, base, clientID, username, password string) (*aprimo.Token, error)
+	LegacyNativeToken(ctx context.Context, base, clientID, username, userToken string) (*aprimo.Token, error)
+	LegacyRefresh(ctx context.Context, base, clientID, refreshToken string) (*aprimo.Token, error)
+	LegacyRevoke(ctx context.Context, base, clientID, accessToken, userID string) error
 }
 
 // requestToken runs the credential's flow once. Errors are *failure, *aprimo.Error or API errors.
@@ -48,6 +52,10 @@ func (r *AprimoCredentialReconciler) requestToken(ctx context.Context, p *pass, 
 		return tok, chainFailure(cred, err)
 	case v1alpha1.FlowResourceOwnerPassword:
 		return r.passwordFlow(ctx, p, c)
+	case v1alpha1.FlowDistributedMarketing:
+		return r.distributedMarketingFlow(ctx, p, c)
+	case v1alpha1.FlowLegacyUserToken:
+		return r.legacyFlow(ctx, p, c)
 	default:
 		p.sent = true
 		started := r.Clock.Now()

@@ -21,6 +21,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"slices"
+	"time"
 )
 
 // A refresh-token chain rotates: every answer carries a new refresh token and
@@ -56,6 +57,9 @@ type ChainState struct {
 	// Binding fingerprints what the chain belongs to (endpoint, client, user):
 	// a token is never sent to another endpoint or for another identity.
 	Binding string
+	// IssuedAt and ExpiresAt bound the life of RefreshToken; only flow
+	// LegacyUserToken, whose refresh tokens end after 7 days, records them.
+	IssuedAt, ExpiresAt time.Time
 }
 
 // Choice is the refresh token to send.
