@@ -74,8 +74,9 @@ func needed(own, in string, all bool) []access {
 	for _, ns := range scopes {
 		out = slices.Concat(out,
 			each(ns, "", "secrets", "get", "list", "watch", "create", "update", "patch"),
-			each(ns, "aprimo.credentials.dev", "aprimocredentials", "get", "list", "watch"),
+			each(ns, "aprimo.credentials.dev", "aprimocredentials", "get", "list", "watch", "patch"),
 			each(ns, "aprimo.credentials.dev|status", "aprimocredentials", "get", "update", "patch"),
+			each(ns, "aprimo.credentials.dev|finalizers", "aprimocredentials", "update"),
 			each(ns, "events.k8s.io", "events", "create", "patch"),
 		)
 	}
@@ -96,7 +97,7 @@ func excess(own, in string, all bool) []access {
 		each(in, "", "configmaps", "get", "list"),
 		each(in, "", "pods", "get", "list", "create"),
 		each(in, "", "serviceaccounts|token", "create"),
-		each(in, "aprimo.credentials.dev", "aprimocredentials", "create", "update", "patch", "delete"),
+		each(in, "aprimo.credentials.dev", "aprimocredentials", "create", "update", "delete"),
 		each(in, "events.k8s.io", "events", "delete"),
 		each(in, "coordination.k8s.io", "leases", "get", "update"),
 		each(own, "", "secrets", "delete"),
@@ -115,7 +116,7 @@ func excess(own, in string, all bool) []access {
 			each("", "", "secrets", "get", "list", "watch"),
 			each("", "aprimo.credentials.dev", "aprimocredentials", "list", "watch"),
 			each(unwatched, "", "secrets", "get", "list", "watch", "create", "update", "patch"),
-			each(unwatched, "aprimo.credentials.dev", "aprimocredentials", "get", "list", "watch"),
+			each(unwatched, "aprimo.credentials.dev", "aprimocredentials", "get", "list", "watch", "patch"),
 			each(unwatched, "aprimo.credentials.dev|status", "aprimocredentials", "update", "patch"),
 			each(unwatched, "events.k8s.io", "events", "create"),
 		)
