@@ -112,6 +112,27 @@ var _ = Describe("Legacy Aprimo authorization (flow LegacyUserToken)", func() {
 		Expect(fake.ValidAccessToken(w.accessToken("legacy-end")())).To(BeTrue())
 	})
 
+	It("replaces a JWT refresh token with a new pair before its end, so Aprimo never refuses one", func() {
+		w, _ := legacyWorld(aprimotest.Registration{TokenLifetime: 12 * time.Second,
+			LegacyRefreshTokenLifetime: 12 * time.Second, LegacyJWTRefreshTokens: true})
+		w.credential("legacy-jwt", legacySpec(nil))
+		Eventually(w.condition("legacy-jwt", v1alpha1.ConditionReady), timeout, interval).Should(Equal("True/TokenIssued"))
+		Expect(w.getSecret("legacy-jwt-aprimo-state").Annotations).To(HaveKey(expiresAtStateAnnotation))
+		// Access tokens renew about every 2s; the pair 9s after issue (a quarter of 12s early).
+		Eventually(func() int {
+			n := 0
+			for _, p := range w.paths() {
+				if p == nativePath+" 200" {
+					n++
+				}
+			}
+			return n
+		}, 40*time.Second, interval).Should(BeNumerically(">=", 3))
+		Expect(w.paths()).To(ContainElement(refreshPath + " 200"))
+		Expect(w.paths()).To(HaveEach(BeElementOf(nativePath+" 200", refreshPath+" 200")), "no refresh token was sent after its end")
+		Expect(w.get("legacy-jwt").Status.FailedAttempts).To(BeZero())
+	})
+
 	It("revokes all of the user's refresh tokens on deletion", func() {
 		w, user := legacyWorld(aprimotest.Registration{})
 		w.credential("legacy-revoke", legacySpec(func(s *v1alpha1.AprimoCredentialSpec) {

@@ -28,8 +28,9 @@ import (
 // operator, checks signatures. It returns the expiry as seen from issuedAt: with an
 // iat claim, issuedAt + (exp - iat), which does not depend on the server's clock;
 // otherwise exp itself. ok is false for a token that is not a JWT, has no usable
-// exp, or would end at or before issuedAt; the lifetime is capped at 24 hours as
-// for expires_in. Nothing of the token is ever returned in an error or logged.
+// exp, or would end at or before issuedAt. The result is not capped: a legacy
+// refresh token lives 7 days. Nothing of the token is ever returned in an error
+// or logged.
 func JWTExpiry(token string, issuedAt time.Time) (time.Time, bool) {
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 || len(parts[1]) > 8<<10 {
@@ -56,11 +57,8 @@ func JWTExpiry(token string, issuedAt time.Time) (time.Time, bool) {
 			end = issuedAt.Add(time.Duration(exp-iat) * time.Second)
 		}
 	}
-	switch life := end.Sub(issuedAt); {
-	case life <= 0:
+	if !end.After(issuedAt) {
 		return time.Time{}, false
-	case life > maxLifetime:
-		return issuedAt.Add(maxLifetime), true
 	}
 	return end, true
 }

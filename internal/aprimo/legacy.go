@@ -159,7 +159,7 @@ func parseLegacyTokenResponse(body []byte, issuedAt time.Time) (tokenAnswer, err
 		return a, nil
 	}
 	if exp, ok := JWTExpiry(a.accessToken, issuedAt); ok {
-		a.lifetime = exp.Sub(issuedAt)
+		a.lifetime = min(exp.Sub(issuedAt), maxLifetime) // as for expires_in
 		return a, nil
 	}
 	a.lifetime = LegacyAccessTokenLifetime

@@ -39,7 +39,8 @@ import (
 //     carries the registration's TokenLifetime.
 //   - POST /api/token with client-id and {"refreshToken": …} answers {"accessToken": …}.
 //     A legacy refresh token is not single-use: the document says it gets new access
-//     tokens for 7 days (Registration.LegacyRefreshTokenLifetime). An expired or
+//     tokens for 7 days (Registration.LegacyRefreshTokenLifetime); it is opaque, or
+//     a JWT with iat and exp (Registration.LegacyJWTRefreshTokens). An expired or
 //     revoked one answers 401 with an empty body, as the document describes an
 //     expired token.
 //   - DELETE /api/oauth/revoke/{userID} with client-id and a Bearer access token of
@@ -157,6 +158,9 @@ func (s *Server) handleLegacyNative(w http.ResponseWriter, r *http.Request) {
 			life = DefaultLegacyRefreshTokenLifetime
 		}
 		rt := newToken()
+		if reg.LegacyJWTRefreshTokens {
+			rt = s.signedJWT(map[string]any{"sub": s.userIDLocked(user), "jti": rt, "iat": now.Unix(), "exp": now.Add(life).Unix()})
+		}
 		s.legacy.refresh[rt] = &legacyRefreshToken{clientID: reg.ClientID, username: user, expiresAt: now.Add(life)}
 		return jsonReply(map[string]any{"accessToken": s.legacyAccessToken(reg, user, now), "refreshToken": rt})
 	})
@@ -232,18 +236,24 @@ func (s *Server) legacyClient(clientID string) (Registration, bool) {
 func (s *Server) legacyAccessToken(reg Registration, user string, now time.Time) string {
 	s.legacy.init()
 	secs := max(int64(reg.TokenLifetime/time.Second), 1)
-	enc := base64.RawURLEncoding.EncodeToString
-	claims, _ := json.Marshal(map[string]any{
+	tok := s.signedJWT(map[string]any{
 		"sub": s.userIDLocked(user), "client_id": reg.ClientID, "jti": newToken(),
 		"iat": now.Unix(), "exp": now.Unix() + secs,
 	})
-	unsigned := enc([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + enc(claims)
-	mac := hmac.New(sha256.New, s.legacy.signKey)
-	mac.Write([]byte(unsigned))
-	tok := unsigned + "." + enc(mac.Sum(nil))
 	s.access[tok] = accessToken{clientID: reg.ClientID, expiresAt: now.Add(time.Duration(secs) * time.Second)}
 	s.legacy.accessUser[tok] = user
 	return tok
+}
+
+// signedJWT returns an HS256 JWT of claims; the caller holds s.mu.
+func (s *Server) signedJWT(claims map[string]any) string {
+	s.legacy.init()
+	enc := base64.RawURLEncoding.EncodeToString
+	payload, _ := json.Marshal(claims)
+	unsigned := enc([]byte(`{"alg":"HS256","typ":"JWT"}`)) + "." + enc(payload)
+	mac := hmac.New(sha256.New, s.legacy.signKey)
+	mac.Write([]byte(unsigned))
+	return unsigned + "." + enc(mac.Sum(nil))
 }
 
 // legacyRequestError checks method and, for POSTs, the JSON content type the

@@ -82,6 +82,9 @@ type Registration struct {
 	Scopes []string
 	// LegacyRefreshTokenLifetime of legacy refresh tokens; 0 means Aprimo's 7 days.
 	LegacyRefreshTokenLifetime time.Duration
+	// LegacyJWTRefreshTokens issues legacy refresh tokens as JWTs with iat and exp
+	// claims, instead of opaque ones.
+	LegacyJWTRefreshTokens bool
 }
 
 func (r Registration) allows(grant string) bool {
