@@ -23,8 +23,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -153,33 +151,5 @@ func (r *AprimoCredentialReconciler) revokeDeadline() time.Duration {
 func (r *AprimoCredentialReconciler) event(p *pass, eventType, reason, format string, args ...any) {
 	if r.Recorder != nil {
 		r.Recorder.Eventf(p.cred, nil, eventType, reason, "RevokeOnDelete", format, args...)
-	}
-}
-
-// deprecationMessage says what to move to; Aprimo's documents ask integrations
-// to plan around the OAuth 2.0 flows.
-const deprecationMessage = "Flow LegacyUserToken uses Aprimo's legacy authorization (create-native-token), which Aprimo has deprecated: " +
-	"plan to move to the OAuth 2.0 flow ResourceOwnerPassword, which takes the same user name and user token " +
-	"(a registration with OAuth Flow Type Resource Owner Password), or ClientCredentials for a single service user. " +
-	"Keep LegacyUserToken only where OAuth 2.0 tokens are not accepted, such as the DAM PowerShell upload script."
-
-// markDeprecation sets the Deprecated condition on a LegacyUserToken credential
-// and removes it from any other.
-func markDeprecation(p *pass) {
-	if p.cred.Spec.Flow != v1alpha1.FlowLegacyUserToken {
-		meta.RemoveStatusCondition(&p.cred.Status.Conditions, v1alpha1.ConditionDeprecated)
-		return
-	}
-	meta.SetStatusCondition(&p.cred.Status.Conditions, metav1.Condition{
-		Type: v1alpha1.ConditionDeprecated, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonLegacyAuthorization,
-		Message: deprecationMessage, ObservedGeneration: p.cred.Generation,
-	})
-}
-
-// emitDeprecation emits a Warning when a credential turns to the legacy flow.
-func (r *AprimoCredentialReconciler) emitDeprecation(p *pass) {
-	was := meta.IsStatusConditionTrue(p.before.Status.Conditions, v1alpha1.ConditionDeprecated)
-	if r.Recorder != nil && !was && meta.IsStatusConditionTrue(p.cred.Status.Conditions, v1alpha1.ConditionDeprecated) {
-		r.Recorder.Eventf(p.cred, nil, corev1.EventTypeWarning, v1alpha1.ReasonLegacyAuthorization, "CheckFlow", "%s", deprecationMessage)
 	}
 }
