@@ -332,35 +332,45 @@ func emptyBody(body []byte) bool {
 // endpoint checks base and returns the token URL and the host to name in messages.
 // Nothing is sent for a base that fails here.
 func (c *Client) endpoint(base, path string) (endpoint, host string, err error) {
-	refuse := func(format string, args ...any) (string, string, error) {
-		return "", "", &Error{Class: ClassHostNotAllowed, msg: fmt.Sprintf(format, args...)}
-	}
-	u, err := url.Parse(base)
-	switch {
-	case err != nil:
-		// url.Parse quotes the input, which could hold a password: say nothing of it.
-		return refuse("token endpoint base URL is not a valid URL")
-	case u.User != nil:
-		return refuse("token endpoint base URL must not contain user information")
-	case !strings.EqualFold(u.Scheme, "https"):
-		return refuse("token endpoint base URL must use https, not %q", u.Scheme)
-	case u.Host == "":
-		return refuse("token endpoint base URL has no host")
-	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
-		return refuse("token endpoint base URL must not have a query or fragment")
-	case !c.hosts.Allows(u.Host):
-		return refuse("token endpoint host %q is not allowed (allowed: %s)", u.Host, strings.Join(c.hosts, ","))
+	u, err := c.baseURL(base, "token endpoint")
+	if err != nil {
+		return "", "", err
 	}
 	// Tolerate a base URL that already names the endpoint. path is given escaped
 	// (a user ID in the revoke path is escaped once, here).
 	unescaped, err := url.PathUnescape(path)
 	if err != nil {
-		return refuse("token endpoint path is not valid")
+		return "", "", &Error{Class: ClassHostNotAllowed, msg: "token endpoint path is not valid"}
 	}
 	basePath := strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), unescaped)
 	u.Path = basePath + unescaped
 	u.RawPath = (&url.URL{Path: basePath}).EscapedPath() + path
 	return u.String(), u.Host, nil
+}
+
+// baseURL checks that base is a plain https URL whose host is allowed; what
+// names the endpoint in messages.
+func (c *Client) baseURL(base, what string) (*url.URL, error) {
+	refuse := func(format string, args ...any) (*url.URL, error) {
+		return nil, &Error{Class: ClassHostNotAllowed, msg: what + " " + fmt.Sprintf(format, args...)}
+	}
+	u, err := url.Parse(base)
+	switch {
+	case err != nil:
+		// url.Parse quotes the input, which could hold a password: say nothing of it.
+		return refuse("base URL is not a valid URL")
+	case u.User != nil:
+		return refuse("base URL must not contain user information")
+	case !strings.EqualFold(u.Scheme, "https"):
+		return refuse("base URL must use https, not %q", u.Scheme)
+	case u.Host == "":
+		return refuse("base URL has no host")
+	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
+		return refuse("base URL must not have a query or fragment")
+	case !c.hosts.Allows(u.Host):
+		return refuse("host %q is not allowed (allowed: %s)", u.Host, strings.Join(c.hosts, ","))
+	}
+	return u, nil
 }
 
 // readLimited reads at most limit bytes; a longer body is an error of its own.

@@ -45,9 +45,12 @@ const (
 	testUserToken = "ut-K3m9Pq2Wz8Xv5Rj7+/"
 	testRefresh   = "rt-H6n2Bf8Yc4Td1Gs9"
 	testAccess    = "at-Zb4Nc8Vd2Xe6Wf0Yg"
+	testCode      = "code-M5q8Ls3Vn7Kd2"
+	testVerifier  = "vf-P2x7Jc4Nh9Rt6Wq1Zm3Bk8Gy5Ds0Fa2Le7Uo4Ti9"
+	testRedirect  = "http://127.0.0.1:8765/callback"
 )
 
-var allSecrets = []string{testSecret, testUserToken, testRefresh, testAccess}
+var allSecrets = []string{testSecret, testUserToken, testRefresh, testAccess, testCode, testVerifier}
 
 // grant calls one flow with the test credentials.
 type grant struct {
@@ -73,6 +76,12 @@ var grants = map[string]grant{
 			return c.Refresh(ctx, base, testClientID, testSecret, testRefresh)
 		},
 		secrets: []string{testSecret, testRefresh},
+	},
+	"authorization code": {
+		call: func(c *Client, ctx context.Context, base string) (*Token, error) {
+			return c.AuthorizationCode(ctx, base, testClientID, testSecret, testCode, testRedirect, testVerifier)
+		},
+		secrets: []string{testSecret, testCode, testVerifier},
 	},
 }
 
@@ -107,6 +116,11 @@ func TestGrantRequests(t *testing.T) {
 			grant:     "refresh",
 			wantBody:  "grant_type=refresh_token&refresh_token=" + testRefresh,
 			wantBasic: true,
+		},
+		"authorization code sends code, redirect URI, verifier and credentials in the body": {
+			grant: "authorization code",
+			wantBody: "grant_type=authorization_code&code=" + testCode + "&redirect_uri=" + url.QueryEscape(testRedirect) +
+				"&client_id=acme-integration&code_verifier=" + testVerifier + "&client_secret=" + url.QueryEscape(testSecret),
 		},
 	}
 	for name, tc := range tests {
@@ -222,7 +236,7 @@ const echoSecrets = "{{SECRETS}}"
 func sentSecrets(r *http.Request, body []byte) string {
 	form, _ := url.ParseQuery(string(body))
 	var out []string
-	for _, k := range []string{"client_secret", "password", "refresh_token"} {
+	for _, k := range []string{"client_secret", "password", "refresh_token", "code", "code_verifier"} {
 		if v := form.Get(k); v != "" {
 			out = append(out, v)
 		}
