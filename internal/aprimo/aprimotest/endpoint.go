@@ -194,7 +194,7 @@ func (s *Server) answer(r *http.Request, form url.Values, formErr error, now tim
 		return refused
 	}
 	switch grant {
-	case GrantClientCredentials, GrantPassword, GrantRefreshToken:
+	case GrantClientCredentials, GrantPassword, GrantRefreshToken, GrantAuthorizationCode:
 	default:
 		return fail(http.StatusBadRequest, "unsupported_grant_type", "grant_type "+grant+" is not supported")
 	}
@@ -210,6 +210,8 @@ func (s *Server) answer(r *http.Request, form url.Values, formErr error, now tim
 		return s.issue(reg, "", scopes, nil, 0, now)
 	case GrantPassword:
 		return s.passwordGrant(reg, form, now)
+	case GrantAuthorizationCode:
+		return s.authorizationCodeGrant(reg, form, now)
 	default:
 		return s.refreshGrant(reg, form, now)
 	}

@@ -34,7 +34,8 @@ func QuotesSecret(text string, secrets ...string) bool {
 }
 
 // Secrets returns every secret value the fake knows: client secrets, user
-// tokens, and every access and refresh token it ever issued, dead or alive.
+// tokens, and every access token, refresh token and authorization code it ever
+// issued, dead or alive.
 // A test scans logs, events and status for all of them with QuotesSecret.
 func (s *Server) Secrets() []string {
 	s.mu.Lock()
@@ -51,6 +52,9 @@ func (s *Server) Secrets() []string {
 	}
 	for t := range s.refresh {
 		out = append(out, t)
+	}
+	for c := range s.codes {
+		out = append(out, c)
 	}
 	return append(out, s.legacy.secrets()...)
 }

@@ -47,8 +47,8 @@ const (
 	GrantClientCredentials = "client_credentials"
 	GrantPassword          = "password"
 	GrantRefreshToken      = "refresh_token"
-	// GrantAuthorizationCode marks a PKCE registration; its refresh tokens come from
-	// IssueRefreshToken, as the fake has no authorize endpoint.
+	// GrantAuthorizationCode marks a PKCE registration: its refresh tokens come from
+	// a sign-in at /login/connect/authorize (see SignInAs), or from IssueRefreshToken.
 	GrantAuthorizationCode = "authorization_code"
 	// GrantDistributedMarketing marks an Aprimo DM integration (see dm.go).
 	GrantDistributedMarketing = "dm_password"
@@ -85,6 +85,9 @@ type Registration struct {
 	// LegacyJWTRefreshTokens issues legacy refresh tokens as JWTs with iat and exp
 	// claims, instead of opaque ones.
 	LegacyJWTRefreshTokens bool
+	// RedirectURI is the registration's Redirect URL, which the authorize
+	// request's redirect_uri must match exactly.
+	RedirectURI string
 }
 
 func (r Registration) allows(grant string) bool {
@@ -162,6 +165,9 @@ type Server struct {
 	requests []Request
 	faults   map[string][]Fault // by client ID; "" for any client
 	legacy   legacyState
+	codes    map[string]*authCode
+	signedIn string
+	records  map[string]Record
 }
 
 // NewServer starts a fake on o.Addr with a CA generated for it.
@@ -209,6 +215,8 @@ func NewServer(o Options) (*Server, error) {
 	mux.HandleFunc(tokenPath, s.handleToken)
 	mux.HandleFunc("/api/", s.handleAPI)
 	s.handleOtherAuthorizations(mux) // Aprimo DM and the legacy authorization
+	mux.HandleFunc(authorizePath, s.handleAuthorize)
+	mux.HandleFunc(recordPath, s.handleRecord)
 	s.srv = &http.Server{
 		Handler:           mux,
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},

@@ -512,7 +512,7 @@ func TestTokenEndpointValidatesRequests(t *testing.T) {
 		"no content type":                       {contentType: "-", body: cc, wantStatus: 400, wantError: "invalid_request"},
 		"missing grant_type":                    {body: "client_id=" + clientID + "&client_secret=" + secret, wantStatus: 400, wantError: "invalid_request"},
 		"repeated parameter":                    {body: cc + "&scope=api", wantStatus: 400, wantError: "invalid_request"},
-		"unknown grant":                         {body: "grant_type=authorization_code&code=x&client_id=" + clientID + "&client_secret=" + secret, wantStatus: 400, wantError: "unsupported_grant_type"},
+		"unknown grant":                         {body: "grant_type=device_code&code=x&client_id=" + clientID + "&client_secret=" + secret, wantStatus: 400, wantError: "unsupported_grant_type"},
 		"wrong secret":                          {body: "grant_type=client_credentials&client_id=" + clientID + "&client_secret=nope", wantStatus: 400, wantError: "invalid_client"},
 		"unknown client":                        {body: "grant_type=client_credentials&client_id=who&client_secret=" + secret, wantStatus: 400, wantError: "invalid_client"},
 		"client credentials in a Basic header":  {body: "grant_type=client_credentials&scope=api", basic: []string{clientID, secret}, wantStatus: 400, wantError: "invalid_client"},
