@@ -184,6 +184,8 @@ func TestCodeExchangeRefusals(t *testing.T) {
 	tests := map[string]struct {
 		exchange  func(f *fixture, code string, p aprimo.PKCE) error
 		wantOAuth string
+		// keepsCode: another client cannot burn a code that is not its own.
+		keepsCode bool
 	}{
 		"wrong verifier": {
 			exchange: func(f *fixture, code string, _ aprimo.PKCE) error {
@@ -221,7 +223,7 @@ func TestCodeExchangeRefusals(t *testing.T) {
 				_, err := f.client.AuthorizationCode(t.Context(), f.srv.URL(), "other", pkceSecret, code, redirectURI, p.Verifier)
 				return err
 			},
-			wantOAuth: "invalid_grant",
+			wantOAuth: "invalid_grant", keepsCode: true,
 		},
 		"wrong client secret": {
 			exchange: func(f *fixture, code string, p aprimo.PKCE) error {
@@ -242,11 +244,13 @@ func TestCodeExchangeRefusals(t *testing.T) {
 			if !asError(err, &e) || e.OAuthError != tc.wantOAuth {
 				t.Fatalf("error = %v, want %s", err, tc.wantOAuth)
 			}
-			if tc.wantOAuth == "invalid_grant" {
+			f.clock.SetTime(t0)
+			_, err = f.client.AuthorizationCode(t.Context(), f.srv.URL(), pkceID, pkceSecret, code, redirectURI, p.Verifier)
+			if tc.wantOAuth == "invalid_grant" && !tc.keepsCode {
 				// A code is tried once: the right request now fails too.
-				f.clock.SetTime(t0)
-				_, err = f.client.AuthorizationCode(t.Context(), f.srv.URL(), pkceID, pkceSecret, code, redirectURI, p.Verifier)
 				wantError(t, err, aprimo.ClassInvalidGrant, "invalid_grant")
+			} else if err != nil {
+				t.Fatalf("the right request after the refusal failed: %v", err)
 			}
 		})
 	}
