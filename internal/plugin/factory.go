@@ -46,6 +46,8 @@ type factory struct {
 	genericiooptions.IOStreams
 	flags *genericclioptions.ConfigFlags
 	clock clock.PassiveClock
+	// openBrowser shows a URL to the person at the keyboard; tests play the browser.
+	openBrowser func(url string) error
 }
 
 // namespace is the namespace of -n, or else of the kubeconfig context.

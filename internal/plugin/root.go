@@ -40,7 +40,13 @@ const (
 // Execute runs the plugin with args (without the program name) and returns
 // its exit code. Errors are printed to streams.ErrOut.
 func Execute(ctx context.Context, streams genericiooptions.IOStreams, clk clock.PassiveClock, args []string) int {
-	cmd := NewCommand(streams, clk)
+	return execute(ctx, newFactory(streams, clk), args)
+}
+
+// execute runs the command tree on f; tests replace parts of f.
+func execute(ctx context.Context, f *factory, args []string) int {
+	streams := f.IOStreams
+	cmd := newCommand(f)
 	cmd.SetArgs(args)
 	if err := cmd.ExecuteContext(ctx); err != nil {
 		msg := err.Error()
@@ -56,15 +62,24 @@ func Execute(ctx context.Context, streams genericiooptions.IOStreams, clk clock.
 // NewCommand returns the kubectl-aprimo command tree. The standard kubeconfig
 // flags (--kubeconfig, --context, -n/--namespace, ...) apply to every command.
 func NewCommand(streams genericiooptions.IOStreams, clk clock.PassiveClock) *cobra.Command {
-	configFlags := genericclioptions.NewConfigFlags(true)
-	f := &factory{IOStreams: streams, flags: configFlags, clock: clk}
+	return newCommand(newFactory(streams, clk))
+}
 
+func newFactory(streams genericiooptions.IOStreams, clk clock.PassiveClock) *factory {
+	return &factory{IOStreams: streams, flags: genericclioptions.NewConfigFlags(true), clock: clk, openBrowser: openBrowser}
+}
+
+func newCommand(f *factory) *cobra.Command {
+	streams := f.IOStreams
 	cmd := &cobra.Command{
 		Use:   "kubectl-aprimo",
-		Short: "Show and refresh the AprimoCredentials of aprimo-credential-operator",
+		Short: "Show, refresh, seed and verify the AprimoCredentials of aprimo-credential-operator",
 		Long: `kubectl aprimo shows whether each AprimoCredential's target Secret holds a valid
 Aprimo access token, why not and what to do about it, and asks the operator for
-a new token on demand. It never prints the value of a Secret.`,
+a new token on demand. login signs a person in to Aprimo (authorization code
+with PKCE) to seed a RefreshToken credential; verify proves a credential's token
+works against the DAM. It never prints the value of a Secret (login's --print
+excepted).`,
 		Annotations: map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl aprimo"},
 		CompletionOptions: cobra.CompletionOptions{
 			DisableDefaultCmd: true,
@@ -78,9 +93,9 @@ a new token on demand. It never prints the value of a Secret.`,
 	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return fmt.Errorf("%w\nSee '%s --help' for usage.", err, c.CommandPath())
 	})
-	configFlags.AddFlags(cmd.PersistentFlags())
+	f.flags.AddFlags(cmd.PersistentFlags())
 
-	cmd.AddCommand(newStatusCommand(f), newRefreshCommand(f))
+	cmd.AddCommand(newStatusCommand(f), newRefreshCommand(f), newLoginCommand(f), newVerifyCommand(f))
 	return cmd
 }
 
