@@ -196,12 +196,14 @@ func loopbackRedirect(s string) (*url.URL, error) {
 }
 
 func (o *loginOptions) run(ctx context.Context) error {
-	ns, err := o.namespace()
-	if err != nil {
-		return err
-	}
 	var kube client.Client
+	var ns string
+	var err error
+	// --client-id with --print alone needs no cluster.
 	if o.clientSecretRef != "" || o.secret != "" {
+		if ns, err = o.namespace(); err != nil {
+			return err
+		}
 		if kube, err = o.client(); err != nil {
 			return err
 		}
@@ -211,6 +213,11 @@ func (o *loginOptions) run(ctx context.Context) error {
 		if clientID, clientSecret, err = o.readClientSecret(ctx, kube, ns); err != nil {
 			return err
 		}
+	}
+	// A sign-in is a person's time, and its code is good once: find out now
+	// whether the writes will be allowed.
+	if err := o.write(ctx, kube, ns, "dry-run", client.DryRunAll); err != nil {
+		return err
 	}
 	ac, err := o.aprimoClient()
 	if err != nil {
@@ -245,7 +252,25 @@ func (o *loginOptions) run(ctx context.Context) error {
 		return errors.New("signed in, but Aprimo returned no refresh token: check \"Enable Refresh Token\" on the registration " +
 			"(System Tools > Integration > Registrations) and run login again")
 	}
-	return o.store(ctx, kube, ns, tok.RefreshToken)
+	report := o.Out
+	if o.print {
+		report = o.ErrOut // stdout carries the token alone
+	}
+	if err := o.write(ctx, kube, ns, tok.RefreshToken); err != nil {
+		return err
+	}
+	if o.secret != "" {
+		fmt.Fprintf(report, "Secret %s/%s: refresh token written (key %s).\n", ns, o.secret, RefreshTokenKey)
+	}
+	if o.createCredential != "" {
+		fmt.Fprintf(report, "AprimoCredential %s/%s: applied (flow RefreshToken, bootstrap Secret %s).\n", ns, o.createCredential, o.secret)
+		fmt.Fprintf(report, "Next: kubectl aprimo status %s -n %s, then kubectl aprimo verify %s -n %s --record <record ID>\n",
+			o.createCredential, ns, o.createCredential, ns)
+	}
+	if o.print {
+		fmt.Fprintln(o.Out, tok.RefreshToken)
+	}
+	return nil
 }
 
 // readClientSecret reads the client ID and secret as the operator does: trimmed, non-empty.
@@ -395,29 +420,19 @@ func printable(s string) string {
 	return string(b)
 }
 
-// store writes the refresh token where it was asked to go.
-func (o *loginOptions) store(ctx context.Context, c client.Client, ns, refreshToken string) error {
-	report := o.Out
-	if o.print {
-		report = o.ErrOut // stdout carries the token alone
-	}
+// write applies the bootstrap Secret and the credential, as asked, with opts
+// (a dry run before the sign-in).
+func (o *loginOptions) write(ctx context.Context, c client.Client, ns, refreshToken string, opts ...client.ApplyOption) error {
 	if o.secret != "" {
 		s := corev1ac.Secret(o.secret, ns).WithData(map[string][]byte{RefreshTokenKey: []byte(refreshToken)})
-		if err := c.Apply(ctx, s, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+		if err := c.Apply(ctx, s, append(opts, client.FieldOwner(FieldOwner), client.ForceOwnership)...); err != nil {
 			return fmt.Errorf("writing the refresh token to Secret %s/%s: %w", ns, o.secret, err)
 		}
-		fmt.Fprintf(report, "Secret %s/%s: refresh token written (key %s).\n", ns, o.secret, RefreshTokenKey)
 	}
 	if o.createCredential != "" {
-		if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(o.credential(ns)), client.FieldOwner(FieldOwner)); err != nil {
+		if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(o.credential(ns)), append(opts, client.FieldOwner(FieldOwner))...); err != nil {
 			return fmt.Errorf("applying AprimoCredential %s/%s: %w", ns, o.createCredential, explain(err))
 		}
-		fmt.Fprintf(report, "AprimoCredential %s/%s: applied (flow RefreshToken, bootstrap Secret %s).\n", ns, o.createCredential, o.secret)
-		fmt.Fprintf(report, "Next: kubectl aprimo status %s -n %s, then kubectl aprimo verify %s -n %s --record <record ID>\n",
-			o.createCredential, ns, o.createCredential, ns)
-	}
-	if o.print {
-		fmt.Fprintln(o.Out, refreshToken)
 	}
 	return nil
 }

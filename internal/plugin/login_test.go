@@ -322,6 +322,16 @@ var _ = Describe("kubectl aprimo login", func() {
 		Expect(aprimotest.QuotesSecret(r.err, "cs-Wrong7Secret2Xy")).To(BeFalse())
 	})
 
+	It("finds out before the sign-in that the credential cannot be applied", func() {
+		r := login("--client-secret-ref", "aprimo-client", "--secret", "aprimo-bootstrap", "--create-credential", strings.Repeat("c", 64))
+
+		Expect(r.code).To(Equal(ExitError))
+		Expect(r.err).To(ContainSubstring("metadata.name must be at most 63 characters"))
+		Expect(b.authorizeURL).To(BeEmpty())
+		err := k8s.Get(suiteCtx, types.NamespacedName{Namespace: ns, Name: "aprimo-bootstrap"}, &corev1.Secret{})
+		Expect(apierrors.IsNotFound(err)).To(BeTrue(), "a dry run writes nothing")
+	})
+
 	It("sends nothing to a host that is not allowed", func() {
 		r := runLogin(b, "", "login", "-n", ns, "--url", "https://aprimo.example.com", "--client-secret-ref", "aprimo-client", "--print")
 
