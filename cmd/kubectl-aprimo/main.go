@@ -15,7 +15,7 @@ limitations under the License.
 */
 
 // Command kubectl-aprimo is the kubectl plugin for AprimoCredentials:
-// `kubectl aprimo status` and `kubectl aprimo refresh`.
+// `kubectl aprimo status`, `refresh`, `login` and `verify`.
 package main
 
 import (

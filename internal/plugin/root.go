@@ -15,7 +15,8 @@ limitations under the License.
 */
 
 // Package plugin implements kubectl-aprimo, the kubectl plugin that shows and
-// refreshes AprimoCredentials.
+// refreshes AprimoCredentials, seeds RefreshToken credentials with a person's
+// sign-in (login), and proves a credential's token works (verify).
 package plugin
 
 import (

@@ -19,7 +19,9 @@ limitations under the License.
 // POSTs to /login/connect/token, client credentials in the body (or, for the refresh
 // grant, only in a Basic Authorization header), refresh tokens that rotate on every use,
 // new registrations that answer invalid_client until they become active, and API routes
-// under /api/ that answer an expired token with 401 and an empty body.
+// under /api/ that answer an expired token with 401 and an empty body. It also signs a
+// person in at /login/connect/authorize (PKCE; see SignInAs) and serves the DAM's
+// GET /api/core/record/{id} (see AddRecord).
 package aprimotest
 
 import (
