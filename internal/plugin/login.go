@@ -328,7 +328,12 @@ func (o *loginOptions) signIn(ctx context.Context, authURL, state string) (strin
 	done := make(chan callback, 1)
 	srv := &http.Server{Handler: callbackHandler(o.redirect.Path, state, done), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	defer func() { _ = srv.Close() }()
+	defer func() {
+		// Shutdown lets the handler finish the page the browser is waiting for.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
 
 	fmt.Fprintf(o.ErrOut, "Sign in to Aprimo in a browser at:\n\n    %s\n\n", authURL)
 	if !o.noBrowser {
