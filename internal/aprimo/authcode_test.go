@@ -73,7 +73,7 @@ func TestAuthorizeURL(t *testing.T) {
 		"query refused":          {base: "https://acme.aprimo.com?x=1", wantErr: "must not have a query"},
 		"unparseable is unnamed": {base: "https://acme.aprimo.com/%zz", wantErr: "authorize endpoint base URL is not a valid URL"},
 	}
-	c := NewClient(Options{})
+	c := NewClient(Options{Hosts: HostAllowlist{"*.aprimo.com"}})
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			got, err := c.AuthorizeURL(tc.base, req)

@@ -21,7 +21,6 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -36,7 +35,8 @@ type aprimoFlags struct {
 }
 
 func (a *aprimoFlags) addFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&a.allowedHosts, "allowed-token-hosts", strings.Join(aprimo.DefaultHosts, ","),
+	// Sign-in and the DAM are both under *.aprimo.com.
+	fs.StringVar(&a.allowedHosts, "allowed-token-hosts", "*.aprimo.com",
 		"Hosts the plugin may send Aprimo credentials and tokens to, comma-separated (e.g. *.aprimo.com,aprimo.internal.example.com).")
 	fs.StringVar(&a.caFile, "ca-file", "",
 		"PEM file of CAs to trust for Aprimo besides the system's (an internal CA or a TLS-inspecting proxy).")
