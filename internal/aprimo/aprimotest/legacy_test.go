@@ -48,15 +48,17 @@ func TestDistributedMarketingTokens(t *testing.T) {
 	if !f.srv.ValidAccessToken(tok.AccessToken) || tok.Lifetime() != 3599*time.Second {
 		t.Errorf("token valid = %v, lifetime %s; want valid for 3599s as in the DM document", f.srv.ValidAccessToken(tok.AccessToken), tok.Lifetime())
 	}
-	tests := map[string]struct {
+	// A slice, not a map: the last request checked below must be the last case.
+	tests := []struct {
+		name               string
 		clientID, password string
 		want               string
 	}{
-		"wrong password":            {clientID: dmClientID, password: "nope-nope-nope", want: "invalid_grant"},
-		"an OAuth 2.0 registration": {clientID: clientID, password: userToken, want: "invalid_client"},
+		{name: "wrong password", clientID: dmClientID, password: "nope-nope-nope", want: "invalid_grant"},
+		{name: "an OAuth 2.0 registration", clientID: clientID, password: userToken, want: "invalid_client"},
 	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
 			_, err := f.client.DistributedMarketing(t.Context(), f.srv.URL(), tc.clientID, user, tc.password)
 			var e *aprimo.Error
 			if !errors.As(err, &e) || e.OAuthError != tc.want {
