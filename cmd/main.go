@@ -62,6 +62,7 @@ func main() {
 		tokenRequestTimeout        time.Duration
 		caFile                     string
 		watchNamespacesFlag        string
+		scale                      scaleFlags
 	)
 	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", "The address the metrics endpoint binds to. "+
 		"Use :8443 for HTTPS or :8080 for HTTP, or leave as 0 to disable the metrics service.")
@@ -82,6 +83,7 @@ func main() {
 	flag.StringVar(&watchNamespacesFlag, "watch-namespaces", "",
 		"Comma-separated namespaces whose AprimoCredentials this operator manages; empty: all. "+
 			"For one operator per group of tenant namespaces, with namespaced RBAC.")
+	scale.bind(flag.CommandLine)
 	opts := zap.Options{Development: false}
 	opts.BindFlags(flag.CommandLine)
 	flag.Parse()
@@ -95,7 +97,14 @@ func main() {
 		os.Exit(1)
 	}
 
-	tokenOpts := aprimo.Options{Hosts: hosts, Timeout: tokenRequestTimeout}
+	credentialSelector, err := scale.selector()
+	if err != nil {
+		setupLog.Error(err, "Failed to parse --credential-selector")
+		os.Exit(1)
+	}
+
+	tokenOpts := aprimo.Options{Hosts: hosts, Timeout: tokenRequestTimeout,
+		RequestsPerSecond: scale.tokenRequestsPerSecond, Burst: scale.tokenRequestBurst}
 	if caFile != "" {
 		if tokenOpts.RootCAs, err = aprimo.SystemRootsWith(caFile); err != nil {
 			setupLog.Error(err, "Failed to load --ca-file")
@@ -121,17 +130,19 @@ func main() {
 	cfg := ctrl.GetConfigOrDie()
 	cfg.UserAgent = controllers.UserAgent
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 scheme,
-		Metrics:                metricsOptions,
-		HealthProbeBindAddress: probeAddr,
-		LeaderElection:         enableLeaderElection,
-		LeaderElectionID:       "aprimo-credential-operator.credentials.dev",
+		Scheme:                  scheme,
+		Metrics:                 metricsOptions,
+		HealthProbeBindAddress:  probeAddr,
+		LeaderElection:          enableLeaderElection,
+		LeaderElectionID:        "aprimo-credential-operator.credentials.dev",
+		LeaderElectionNamespace: scale.leaderElectionNamespace,
+		PprofBindAddress:        scale.pprofAddr,
 		// A refresh in progress (at most 30s) and the writes after it (10s)
 		// finish before the manager exits; the Deployment allows 60s.
 		GracefulShutdownTimeout: ptr.To(45 * time.Second),
 		// Only the operator's own Secrets are cached in full; input Secrets
 		// are read directly or watched through metadata only.
-		Cache: controllers.CacheOptions(watchNamespaces),
+		Cache: controllers.WithCredentialSelector(controllers.CacheOptions(watchNamespaces), credentialSelector),
 	})
 	if err != nil {
 		setupLog.Error(err, "Failed to start manager")
@@ -170,7 +181,8 @@ func main() {
 		os.Exit(1)
 	}
 
-	setupLog.Info("Starting manager", "allowedTokenHosts", allowedTokenHosts, "watchNamespaces", watchNamespaces)
+	setupLog.Info("Starting manager", "allowedTokenHosts", allowedTokenHosts, "watchNamespaces", watchNamespaces,
+		"credentialSelector", credentialSelector.String())
 	if err := mgr.Start(ctx); err != nil {
 		setupLog.Error(err, "Failed to run manager")
 		os.Exit(1)

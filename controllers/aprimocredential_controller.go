@@ -80,6 +80,9 @@ type AprimoCredentialReconciler struct {
 	// pending holds, per credential, a refresh-token successor that could not
 	// be stored; the next pass stores it before anything else.
 	pending memory[policy.ChainState]
+
+	// shared holds the latest client-credentials token of each Aprimo client.
+	shared sharedTokens
 }
 
 // pass is what one reconcile learns about one credential.

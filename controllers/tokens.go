@@ -57,11 +57,7 @@ func (r *AprimoCredentialReconciler) requestToken(ctx context.Context, p *pass, 
 	case v1alpha1.FlowLegacyUserToken:
 		return r.legacyFlow(ctx, p, c)
 	default:
-		p.sent = true
-		started := r.Clock.Now()
-		tok, err := r.Tokens.ClientCredentials(ctx, endpoint(cred), c.clientID, c.clientSecret, cred.Spec.Scopes)
-		recordRequest(cred, r.Clock.Since(started), err)
-		return tok, err
+		return r.clientCredentials(ctx, p, c) // shared by credentials of one client: sharedtokens.go
 	}
 }
 

@@ -61,6 +61,10 @@ type Options struct {
 	// RootCAs, when set, replaces the system roots of the default Transport
 	// (see SystemRootsWith).
 	RootCAs *x509.CertPool
+	// RequestsPerSecond paces requests to each host, in bursts of up to
+	// Burst; 0 means no limit (see hostLimits).
+	RequestsPerSecond float64
+	Burst             int
 }
 
 // Client requests tokens. It never follows redirects and never retries: the caller
@@ -71,11 +75,13 @@ type Client struct {
 	maxBody int64
 	clock   clock.PassiveClock
 	http    *http.Client
+	limits  *hostLimits
 }
 
 // NewClient returns a Client; it is safe for concurrent use.
 func NewClient(o Options) *Client {
-	c := &Client{hosts: o.Hosts, timeout: o.Timeout, maxBody: o.MaxBodyBytes, clock: o.Clock}
+	c := &Client{hosts: o.Hosts, timeout: o.Timeout, maxBody: o.MaxBodyBytes, clock: o.Clock,
+		limits: newHostLimits(o.RequestsPerSecond, o.Burst)}
 	if len(c.hosts) == 0 {
 		c.hosts = DefaultHosts
 	}
@@ -203,6 +209,10 @@ func formBody(kv ...string) string {
 }
 
 func (c *Client) request(ctx context.Context, base string, tr tokenRequest) (*Token, error) {
+	// Waiting for our own rate limit is not part of the request's timeout.
+	if err := c.pace(ctx, base); err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	a, err := c.exchange(ctx, base, tr, false)
