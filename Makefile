@@ -126,6 +126,15 @@ demo: build envtest ## Run the operator against a local control plane and a fake
 	go build -o bin/demo ./test/demo
 	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" bin/demo
 
+# The benchmark's defaults are the issue's: 2,000 credentials at once, 2m
+# tokens, 20,000 unrelated 8 KiB Secrets (docs/performance.md).
+BENCH_FLAGS ?= -n 2000 -token-lifetime 2m -duration 5m -latency 50ms -unrelated 20000 -json tmp/bench.json
+
+.PHONY: bench
+bench: build envtest ## Run the scale benchmark (BENCH_FLAGS; about 12 minutes) and print its report; JSON in tmp/bench.json.
+	@mkdir -p tmp
+	KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" go run ./test/bench $(BENCH_FLAGS)
+
 .PHONY: docker-build
 docker-build: ## Build the manager image (needs a Docker engine).
 	docker build -t ${IMG} .
