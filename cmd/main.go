@@ -134,7 +134,7 @@ func main() {
 		Metrics:                 metricsOptions,
 		HealthProbeBindAddress:  probeAddr,
 		LeaderElection:          enableLeaderElection,
-		LeaderElectionID:        "aprimo-credential-operator.credentials.dev",
+		LeaderElectionID:        scale.leaderElectionID,
 		LeaderElectionNamespace: scale.leaderElectionNamespace,
 		PprofBindAddress:        scale.pprofAddr,
 		// A refresh in progress (at most 30s) and the writes after it (10s)

@@ -30,6 +30,7 @@ type scaleFlags struct {
 	credentialSelector      string
 	pprofAddr               string
 	leaderElectionNamespace string
+	leaderElectionID        string
 }
 
 func (f *scaleFlags) bind(fs *flag.FlagSet) {
@@ -43,6 +44,8 @@ func (f *scaleFlags) bind(fs *flag.FlagSet) {
 			"Others are not even cached: with --watch-namespaces, splits a large cluster between several operator Deployments.")
 	fs.StringVar(&f.pprofAddr, "pprof-bind-address", "",
 		"The address the pprof endpoints (/debug/pprof/) bind to, e.g. 127.0.0.1:6060; empty: off.")
+	fs.StringVar(&f.leaderElectionID, "leader-election-id", "aprimo-credential-operator.credentials.dev",
+		"Name of the leader election Lease. Shards (--credential-selector) in one namespace each need their own.")
 	fs.StringVar(&f.leaderElectionNamespace, "leader-election-namespace", "",
 		"Namespace of the leader election Lease; empty: the Pod's own. Needed only outside a cluster.")
 }
