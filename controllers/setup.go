@@ -59,9 +59,11 @@ func (r *AprimoCredentialReconciler) SetupWithManager(ctx context.Context, mgr c
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.AprimoCredential{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, refreshRequestedPredicate()))).
-		Owns(&corev1.Secret{}).
+		// The predicates (ownevents.go) drop the echoes of the operator's own writes.
+		Owns(&corev1.Secret{}, builder.WithPredicates(ownSecretNeedsAttention())).
 		WatchesRawSource(source.Kind(secretMetadata, secretMeta,
-			handler.TypedEnqueueRequestsFromMapFunc(r.credentialsForSecret))).
+			handler.TypedEnqueueRequestsFromMapFunc(r.credentialsForSecret),
+			notOwnSecretUpdate())).
 		WithOptions(controller.Options{MaxConcurrentReconciles: maxConcurrentReconciles}).
 		Named("aprimocredential").
 		Complete(r)
@@ -154,9 +156,10 @@ func NewSecretMetadataCache(mgr ctrl.Manager, watchNamespaces []string) (cache.C
 }
 
 // secretIdentity is the metadata cache's transform. It keeps of an object's
-// metadata only what the operator reads (name, namespace, UID and
-// resourceVersion) and drops the rest: labels, annotations, owner references,
-// managed fields. Annotations must go because kubectl's
+// metadata only what the operator reads (name, namespace, UID,
+// resourceVersion, and the operator's managed-by label, which tells its own
+// Secrets apart) and drops the rest: other labels, annotations, owner
+// references, managed fields. Annotations must go because kubectl's
 // last-applied-configuration holds the whole of a client-side-applied Secret,
 // data included. Objects other than *metav1.PartialObjectMetadata are
 // returned unchanged.
@@ -165,7 +168,7 @@ func secretIdentity(obj any) (any, error) {
 	if !ok {
 		return obj, nil
 	}
-	return &metav1.PartialObjectMetadata{
+	out := &metav1.PartialObjectMetadata{
 		TypeMeta: m.TypeMeta,
 		ObjectMeta: metav1.ObjectMeta{
 			Name:            m.Name,
@@ -173,5 +176,9 @@ func secretIdentity(obj any) (any, error) {
 			UID:             m.UID,
 			ResourceVersion: m.ResourceVersion,
 		},
-	}, nil
+	}
+	if v, ok := m.Labels[v1alpha1.ManagedByLabel]; ok && v == v1alpha1.ManagedByValue {
+		out.Labels = map[string]string{v1alpha1.ManagedByLabel: v1alpha1.ManagedByValue}
+	}
+	return out, nil
 }

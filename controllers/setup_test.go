@@ -25,6 +25,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/aprimo-credential-operator/aprimo-credential-operator/api/v1alpha1"
 )
 
 func TestSecretIdentityKeepsOnlyNameNamespaceUIDAndResourceVersion(t *testing.T) {
@@ -63,6 +65,16 @@ func TestSecretIdentityKeepsOnlyNameNamespaceUIDAndResourceVersion(t *testing.T)
 		"metadata with last-applied-configuration, labels, owners and managed fields": {
 			in:   full(),
 			want: &metav1.PartialObjectMetadata{TypeMeta: secretType, ObjectMeta: identity},
+		},
+		"the operator's managed-by label is kept, other labels are not": {
+			in: &metav1.PartialObjectMetadata{TypeMeta: secretType, ObjectMeta: metav1.ObjectMeta{
+				Name: "aprimo-client", Namespace: "marketing", UID: "6f1c", ResourceVersion: "42",
+				Labels: map[string]string{v1alpha1.ManagedByLabel: v1alpha1.ManagedByValue, "team": "dam"},
+			}},
+			want: &metav1.PartialObjectMetadata{TypeMeta: secretType, ObjectMeta: metav1.ObjectMeta{
+				Name: "aprimo-client", Namespace: "marketing", UID: "6f1c", ResourceVersion: "42",
+				Labels: map[string]string{v1alpha1.ManagedByLabel: v1alpha1.ManagedByValue},
+			}},
 		},
 		"metadata already reduced stays the same": {
 			in:   &metav1.PartialObjectMetadata{TypeMeta: secretType, ObjectMeta: identity},

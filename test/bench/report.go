@@ -87,7 +87,9 @@ type PhaseFigures struct {
 	EventWrites int `json:"eventWrites"`
 	// Writes is every write of the operator in the window.
 	Writes int `json:"writes"`
-	// Lateness of each refresh against its renewalTime, as the watcher saw it.
+	// Lateness of each refresh against its renewalTime: when the API server
+	// received the new token's write (audit log), minus the renewalTime of
+	// the token it replaced.
 	LatenessP50 float64 `json:"latenessP50Seconds"`
 	LatenessP99 float64 `json:"latenessP99Seconds"`
 	LatenessMax float64 `json:"latenessMaxSeconds"`
@@ -145,12 +147,17 @@ type KillFigures struct {
 
 const mib = 1 << 20
 
-func (b *bench) report(audit *auditFindings, expiredSeconds float64, expiredSecrets int) *Report {
+func (b *bench) report(audit *auditFindings, expired map[client.ObjectKey]time.Duration) *Report {
 	rep := &Report{
 		Machine: machine(), Config: b.cfg, StartedAt: b.createAt,
-		StartupSeconds: map[string]float64{}, ExpiredSeconds: round(expiredSeconds), ExpiredSecrets: expiredSecrets,
-		FullSecretReads: audit.fullSecretReads,
+		StartupSeconds: map[string]float64{}, FullSecretReads: audit.fullSecretReads,
 	}
+	var expiredTotal time.Duration
+	for _, d := range expired {
+		expiredTotal += d
+		rep.ExpiredSecrets++
+	}
+	rep.ExpiredSeconds = round(expiredTotal.Seconds())
 	durations, notReady, last := b.w.readiness()
 	rep.Create = CreateFigures{
 		N: b.cfg.N, NotReady: notReady,
@@ -201,8 +208,8 @@ func (b *bench) phase(win window, audit *auditFindings, requests []aprimotest.Re
 	for _, r := range rots {
 		f.flow(flowOf[r.cred]).Rotations++
 		perClient[b.fix.byKey[r.cred].clientID]++
-		late = append(late, r.late)
-		if r.late < -time.Second {
+		late = append(late, r.late())
+		if r.late() < -time.Second {
 			f.EarlyRotations++
 		}
 		times = append(times, r.at)
@@ -308,7 +315,7 @@ func (b *bench) killFigures(win window) *KillFigures {
 	var maxLate time.Duration
 	for _, r := range b.w.rotationsBetween(b.kill.at, win.to) {
 		times = append(times, r.at)
-		maxLate = max(maxLate, r.late)
+		maxLate = max(maxLate, r.late())
 	}
 	times = append(times, win.to)
 	k.MaxLatenessAfter = round(maxLate.Seconds())

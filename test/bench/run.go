@@ -106,8 +106,7 @@ func runBenchmark(ctx context.Context, cfg config) (rep *Report, err error) {
 			return nil, err
 		}
 	}
-	end := time.Now()
-	expiredSeconds, expiredSecrets := b.w.expiredAt(end)
+	expiredNow := b.w.expiredAt(time.Now())
 	for _, m := range b.managers {
 		_ = b.stopManager(m)
 	}
@@ -117,7 +116,11 @@ func runBenchmark(ctx context.Context, cfg config) (rep *Report, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the audit log: %w", err)
 	}
-	rep = b.report(audit, expiredSeconds, expiredSecrets)
+	expired := b.w.landRotations(audit.writes)
+	for k, d := range expiredNow {
+		expired[k] += d
+	}
+	rep = b.report(audit, expired)
 	return rep, nil
 }
 

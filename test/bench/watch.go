@@ -18,6 +18,8 @@ package main
 
 import (
 	"context"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -49,11 +51,19 @@ type token struct {
 // rotation is a target Secret observed holding a new token.
 type rotation struct {
 	cred client.ObjectKey
-	at   time.Time
-	// late is how long after the previous token's renewalTime the new one
-	// appeared; negative when it came early.
-	late time.Duration
+	// at is when the watcher saw the new token; it lags the write by the
+	// watch's delay (see landed).
+	at time.Time
+	// renewal and expiry of the token it replaced.
+	renewal, prevExpiry time.Time
+	// landed is when the API server received the write of the new token,
+	// from its audit log; at when unknown. The report sets it.
+	landed time.Time
 }
+
+// late is how long after the previous token's renewalTime the new one landed;
+// negative when it came early.
+func (r rotation) late() time.Duration { return r.landed.Sub(r.renewal) }
 
 // watcher sees what a user sees: when each credential became Ready, and
 // every token each target Secret held, from informers on the API server.
@@ -63,16 +73,13 @@ type watcher struct {
 	readyAt   map[client.ObjectKey]time.Time
 	tokens    map[client.ObjectKey]token
 	rotations []rotation
-	// expired is, per credential, the time its Secret held an expired token
-	// (until the next token appeared).
-	expired map[client.ObjectKey]time.Duration
-	now     func() time.Time
+	now       func() time.Time
 }
 
 func newWatcher() *watcher {
 	return &watcher{
 		createdAt: map[client.ObjectKey]time.Time{}, readyAt: map[client.ObjectKey]time.Time{},
-		tokens: map[client.ObjectKey]token{}, expired: map[client.ObjectKey]time.Duration{}, now: time.Now,
+		tokens: map[client.ObjectKey]token{}, now: time.Now,
 	}
 }
 
@@ -160,31 +167,52 @@ func (w *watcher) secret(o any) {
 		return // the first token is measured as create-to-Ready
 	}
 	renewal := policy.RenewalTime(prev.issuedAt, prev.expiresAt, 0, string(prev.uid))
-	w.rotations = append(w.rotations, rotation{cred: key, at: now, late: now.Sub(renewal)})
-	if now.After(prev.expiresAt) {
-		w.expired[key] += now.Sub(prev.expiresAt)
-	}
+	w.rotations = append(w.rotations, rotation{cred: key, at: now, landed: now, renewal: renewal, prevExpiry: prev.expiresAt})
 }
 
-// expiredSince adds, to what was recorded, the time each Secret still holds
-// an expired token at now; only tokens first seen after from count.
-func (w *watcher) expiredAt(now time.Time) (seconds float64, secrets int) {
+// expiredAt returns, per credential, how long its Secret has held an expired
+// token at now, from the tokens held now; landRotations adds the earlier ones.
+func (w *watcher) expiredAt(now time.Time) map[client.ObjectKey]time.Duration {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	all := map[client.ObjectKey]time.Duration{}
-	for k, d := range w.expired {
-		all[k] += d
-	}
+	out := map[client.ObjectKey]time.Duration{}
 	for k, t := range w.tokens {
 		if now.After(t.expiresAt) {
-			all[k] += now.Sub(t.expiresAt)
+			out[k] += now.Sub(t.expiresAt)
 		}
 	}
-	for _, d := range all {
-		seconds += d.Seconds()
-		secrets++
+	return out
+}
+
+// landRotations sets each rotation's landed time from the API server's audit
+// log: the last write of its target Secret the watcher could have seen. It
+// returns, per credential, how long its Secret held an expired token before
+// each new one landed.
+func (w *watcher) landRotations(writes []write) map[client.ObjectKey]time.Duration {
+	byCred := map[client.ObjectKey][]time.Time{}
+	for _, wr := range writes {
+		if wr.kind == writeTarget {
+			byCred[wr.cred] = append(byCred[wr.cred], wr.at)
+		}
 	}
-	return seconds, secrets
+	for _, times := range byCred {
+		slices.SortFunc(times, time.Time.Compare)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	expired := map[client.ObjectKey]time.Duration{}
+	for i := range w.rotations {
+		r := &w.rotations[i]
+		times := byCred[r.cred]
+		j := sort.Search(len(times), func(k int) bool { return times[k].After(r.at) })
+		if j > 0 {
+			r.landed = times[j-1]
+		}
+		if r.landed.After(r.prevExpiry) {
+			expired[r.cred] += r.landed.Sub(r.prevExpiry)
+		}
+	}
+	return expired
 }
 
 // readiness returns create-to-Ready durations, and how many never got there.
