@@ -18,10 +18,15 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"go.uber.org/zap/zapcore"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/aprimo-credential-operator/aprimo-credential-operator/test/harness"
 )
@@ -32,6 +37,7 @@ func TestShortRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a control plane and the manager; skipped with -short")
 	}
+	logf.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel)))
 	root, err := harness.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
