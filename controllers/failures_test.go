@@ -143,20 +143,7 @@ var _ = Describe("Failures", func() {
 		}, v1alpha1.ReasonInvalidGrant),
 	)
 
-	DescribeTable("retries transient failures with backoff and recovers",
-		func(f aprimotest.Fault, reason string) {
-			w := newWorld(aprimotest.Registration{})
-			fake.FailNextFor(w.clientID, 2, f)
-			w.credential("flaky", nil)
-			Eventually(w.events("flaky"), timeout, interval).Should(ContainElement("Warning/" + reason))
-			Eventually(w.condition("flaky", v1alpha1.ConditionReady), timeout, interval).Should(Equal("True/TokenIssued"))
-			Expect(w.requests()).To(Equal(3))
-			Eventually(w.events("flaky"), timeout, interval).Should(ContainElement("Normal/Recovered"))
-		},
-		Entry("503", aprimotest.Fault{Status: http.StatusServiceUnavailable}, v1alpha1.ReasonEndpointUnavailable),
-		Entry("429 with Retry-After", aprimotest.Fault{Status: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"1"}}}, v1alpha1.ReasonRateLimited),
-		Entry("an HTML page", aprimotest.Fault{Status: http.StatusOK, ContentType: "text/html", Body: "<html>proxy</html>"}, v1alpha1.ReasonInvalidResponse),
-	)
+	// Transient faults, and how they back off: see faults_test.go.
 
 	It("keeps Ready=True with RefreshFailing while the stored token is valid", func() {
 		w := newWorld(aprimotest.Registration{TokenLifetime: 14 * time.Second})

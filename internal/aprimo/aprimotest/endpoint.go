@@ -134,6 +134,10 @@ func (s *Server) writeFault(w http.ResponseWriter, r *http.Request, f Fault) {
 		w.Header().Set("Content-Type", f.ContentType)
 	}
 	w.WriteHeader(f.status())
+	if f.Drip > 0 {
+		s.drip(w, r, f.Body, f.Drip)
+		return
+	}
 	_, _ = io.WriteString(w, f.Body)
 }
 

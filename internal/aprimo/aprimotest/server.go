@@ -144,6 +144,8 @@ type Fault struct {
 	Process bool
 	// Delay, alone (no Status, Hang, Drop or Process), gives the real answer this late.
 	Delay time.Duration
+	// Drip sends Body one byte per Drip after the headers: a slow-drip body.
+	Drip time.Duration
 }
 
 // Server is the fake. All methods are safe for concurrent use.
