@@ -148,7 +148,8 @@ func startManager() func() {
 
 	pool := x509.NewCertPool()
 	Expect(pool.AppendCertsFromPEM(fake.CACertPEM())).To(BeTrue())
-	hosts := aprimo.HostAllowlist{"127.0.0.1", "*.aprimo.com"}
+	// *.aprimo.invalid never resolves (RFC 6761): a tenant that does not exist.
+	hosts := aprimo.HostAllowlist{"127.0.0.1", "*.aprimo.com", "*.aprimo.invalid"}
 	r := &AprimoCredentialReconciler{
 		Client:         mgr.GetClient(),
 		APIReader:      mgr.GetAPIReader(),
