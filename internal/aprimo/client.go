@@ -65,6 +65,9 @@ type Options struct {
 	// Burst; 0 means no limit (see hostLimits).
 	RequestsPerSecond float64
 	Burst             int
+	// Proxy picks the proxy of the default Transport for each request;
+	// default http.ProxyFromEnvironment (HTTPS_PROXY, NO_PROXY).
+	Proxy func(*http.Request) (*url.URL, error)
 }
 
 // Client requests tokens. It never follows redirects and never retries: the caller
@@ -96,7 +99,7 @@ func NewClient(o Options) *Client {
 	}
 	rt := o.Transport
 	if rt == nil {
-		rt = defaultTransport(o.RootCAs)
+		rt = defaultTransport(o.RootCAs, o.Proxy)
 	}
 	c.http = &http.Client{
 		Transport: rt,
@@ -106,14 +109,17 @@ func NewClient(o Options) *Client {
 	return c
 }
 
-func defaultTransport(roots *x509.CertPool) http.RoundTripper {
+func defaultTransport(roots *x509.CertPool, proxy func(*http.Request) (*url.URL, error)) http.RoundTripper {
 	t, ok := http.DefaultTransport.(*http.Transport)
 	if ok {
 		t = t.Clone()
 	} else {
 		t = &http.Transport{ForceAttemptHTTP2: true}
 	}
-	t.Proxy = http.ProxyFromEnvironment
+	t.Proxy = proxy
+	if proxy == nil {
+		t.Proxy = http.ProxyFromEnvironment
+	}
 	// TLS 1.2 at least, whatever Go's default; roots nil means the system's.
 	t.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
 	return t

@@ -680,7 +680,7 @@ func FuzzErrorAnswersNeverQuoteSecrets(f *testing.F) {
 func TestDefaultTransportRequiresTLS12(t *testing.T) {
 	for name, roots := range map[string]*x509.CertPool{"system roots": nil, "extra CAs": x509.NewCertPool()} {
 		t.Run(name, func(t *testing.T) {
-			tr, ok := defaultTransport(roots).(*http.Transport)
+			tr, ok := defaultTransport(roots, nil).(*http.Transport)
 			if !ok || tr.TLSClientConfig == nil || tr.TLSClientConfig.MinVersion != tls.VersionTLS12 || tr.TLSClientConfig.RootCAs != roots {
 				t.Fatalf("TLS config = %+v, want TLS 1.2 at least with the given roots", tr.TLSClientConfig)
 			}
