@@ -91,7 +91,7 @@ test: manifests generate vet envtest kustomize helm ## Run all tests: unit tests
 .PHONY: fuzz
 FUZZTIME ?= 10s
 fuzz: ## Run every fuzz target for FUZZTIME each (default 10s; use 1m before a release).
-	@set -e; for pkg in ./internal/aprimo ./internal/policy; do \
+	@set -e; for pkg in ./internal/aprimo ./internal/policy ./controllers; do \
 	  for target in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "== $$pkg $$target ($(FUZZTIME))"; \
 	    go test $$pkg -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME); \
