@@ -153,6 +153,25 @@ func expectGapsAtLeast(w *world, d time.Duration) {
 	}
 }
 
+// recordRow prints one row of docs/reliability.md's fault table; run the
+// suite with -ginkgo.v and grep "FAULTROW" to regenerate it.
+func recordRow(condition string, requests int, observed string) {
+	fmt.Fprintf(GinkgoWriter, "FAULTROW | %s | %s | %d | %s |\n", CurrentSpecReport().LeafNodeText, condition, requests, observed)
+}
+
+// gaps returns the times between a world's consecutive token requests.
+func gaps(w *world) string {
+	log := w.requestLog()
+	var out []string
+	for i := 1; i < len(log); i++ {
+		out = append(out, log[i].Time.Sub(log[i-1].Time).Round(100*time.Millisecond).String())
+	}
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, ", ")
+}
+
 // retryAfter is a Retry-After header, built when the spec runs: an HTTP-date
 // must be in the future then.
 type retryAfter struct {
@@ -240,6 +259,8 @@ var _ = Describe("Faults at the token endpoint", func() {
 			Consistently(w.requests, time.Second, interval).Should(Equal(c.times + 1))
 			expectGapsAtLeast(w, c.ra.minWait())
 			Eventually(w.events("faulty"), timeout, interval).Should(ContainElements("Warning/"+c.reason, "Normal/Recovered"))
+			recordRow("Ready=False, Stalled=False, "+c.reason, w.requests(),
+				fmt.Sprintf("status: next try %s after the failure; requests %s apart", wait, gaps(w)))
 		},
 		Entry("500, twice", transientCase{fault: aprimotest.Fault{Status: 500}, times: 2,
 			reason: v1alpha1.ReasonEndpointUnavailable, message: "HTTP 500"}),
@@ -321,6 +342,7 @@ var _ = Describe("Faults at the token endpoint", func() {
 		Expect(st.ExpiresAt.Sub(st.LastRefreshTime.Time)).To(Equal(24 * time.Hour))
 		Expect(st.RenewalTime.Time).To(BeTemporally("<", st.ExpiresAt.Time))
 		Consistently(w.requests, time.Second, interval).Should(Equal(1))
+		recordRow("Ready=True, TokenIssued", w.requests(), "expiresAt capped at 24h; renewal before it")
 	})
 
 	It("abandons a request that is never answered at the request timeout, and other credentials go on meanwhile", func() {
@@ -345,6 +367,9 @@ var _ = Describe("Faults at the token endpoint", func() {
 
 		Eventually(w.condition("hung", v1alpha1.ConditionReady), timeout, interval).Should(Equal("True/TokenIssued"))
 		Expect(w.requests()).To(Equal(2))
+		recordRow("Ready=False, Stalled=False, "+v1alpha1.ReasonEndpointUnavailable, w.requests(),
+			fmt.Sprintf("failure seen %s after the request (timeout %s); next try %s later; another credential served meanwhile",
+				failed.at.Sub(hungAt).Round(100*time.Millisecond), requestTimeout, backoff(failed.status)))
 	})
 
 	It("reports a certificate from an unknown CA as EndpointUnavailable and sends the endpoint nothing", func() {
@@ -364,6 +389,8 @@ var _ = Describe("Faults at the token endpoint", func() {
 		// The handshake failed before any HTTP: no request, no credential, reached either endpoint.
 		Consistently(untrusted.Requests, time.Second, interval).Should(BeEmpty())
 		Expect(w.requests()).To(BeZero())
+		recordRow("Ready=False, Stalled=False, "+v1alpha1.ReasonEndpointUnavailable, 0,
+			fmt.Sprintf("%d handshakes failed, none reached HTTP; next try %s after the last", st.FailedAttempts, backoff(st)))
 	})
 
 	DescribeTable("never follows a redirect, and the other host sees no connection",
@@ -399,6 +426,8 @@ var _ = Describe("Faults at the token endpoint", func() {
 			Eventually(w.condition("redirected", v1alpha1.ConditionReady), timeout, interval).Should(Equal("True/TokenIssued"))
 			Consistently(w.requests, time.Second, interval).Should(Equal(2))
 			Expect(accepted.Load()).To(BeZero())
+			recordRow("Ready=False, Stalled=False, "+v1alpha1.ReasonInvalidResponse, w.requests(),
+				fmt.Sprintf("next try %s after the failure; the redirect target accepted %d connections", backoff(failed), accepted.Load()))
 		},
 		Entry("307", http.StatusTemporaryRedirect),
 		Entry("308", http.StatusPermanentRedirect),
@@ -419,6 +448,7 @@ var _ = Describe("Faults at the token endpoint", func() {
 			Expect(backoff(st)).To(And(BeNumerically(">=", policy.StalledBase), BeNumerically("<=", policy.StalledBase*11/10+2*time.Second)))
 			Consistently(w.requests, 500*time.Millisecond, interval).Should(Equal(1))
 			Eventually(w.events("refused"), timeout, interval).Should(ConsistOf("Warning/" + reason))
+			recordRow("Ready=False, Stalled=True, "+reason, w.requests(), fmt.Sprintf("next try %s after the failure", backoff(st)))
 		},
 		rfc6749Entries(http.StatusBadRequest),
 		rfc6749Entries(http.StatusUnauthorized),
@@ -457,6 +487,9 @@ var _ = Describe("Faults at the token endpoint", func() {
 				Expect(s.status.RenewalTime.Time).To(BeTemporally("<=", first.ExpiresAt.Add(-policy.ExpiryMargin)))
 			}
 		}
+		recordRow("Ready=True, RefreshFailing, then TokenIssued", 4,
+			fmt.Sprintf("requests %s apart; recovered %s before the old token expired",
+				gaps(w), first.ExpiresAt.Sub(w.requestLog()[3].Time).Round(100*time.Millisecond)))
 	})
 })
 
