@@ -88,7 +88,7 @@ func FuzzEndpointStaysInAllowlist(f *testing.F) {
 			hosts = parsed
 		}
 		c := NewClient(Options{Hosts: hosts})
-		endpoint, host, err := c.endpoint(base)
+		endpoint, host, err := c.endpoint(base, TokenPath)
 		if err != nil {
 			var e *Error
 			if !errors.As(err, &e) || e.Class != ClassHostNotAllowed || e.Sent {
