@@ -17,6 +17,7 @@ limitations under the License.
 package controllers
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -74,6 +75,8 @@ var _ = Describe("Broken input at run time", func() {
 			Expect(w.condition("broken", v1alpha1.ConditionReady)()).To(Equal(ready))
 			Expect(w.requests()).To(BeZero(), "nothing reached Aprimo")
 			Eventually(w.events("broken"), timeout, interval).Should(ConsistOf("Warning/" + c.reason))
+			fmt.Fprintf(GinkgoWriter, "INPUTROW | %s | %s | %d failing passes, failedAttempts %d, over %s after the failure |\n",
+				CurrentSpecReport().LeafNodeText, c.reason, w.failedPasses(), w.get("broken").Status.FailedAttempts, observeFor)
 		},
 		Entry("the client Secret is missing", brokenInput{
 			setup:  func(_ *world, s *v1alpha1.AprimoCredentialSpec) { s.ClientSecretRef.Name = "no-such-secret" },
