@@ -21,6 +21,7 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/aprimo-credential-operator/aprimo-credential-operator/api/v1alpha1"
 )
@@ -47,7 +48,8 @@ var advice = map[string]string{
 	v1alpha1.ReasonInvalidClient: "Check the client ID and secret. A registration that is new or was just changed can take up to " +
 		"15 minutes to become active in Aprimo; the operator retries (30s doubling to 10m) and at once when you edit the client Secret.",
 	v1alpha1.ReasonUnauthorizedClient: "The registration's OAuth Flow Type in Aprimo does not match spec.flow: change one to match the other.",
-	v1alpha1.ReasonInvalidGrant: "Password flow: check the user name and user token. Refresh-token flow: the chain is lost " +
+	v1alpha1.ReasonInvalidGrant: "Password and LegacyUserToken flows: check the user name and user token; DistributedMarketing: " +
+		"the user name and password. Refresh-token flow: the chain is lost " +
 		"(the token expired, was revoked, or a refresh was interrupted); put a new refresh token in the bootstrap Secret and " +
 		"the operator starts a new chain at once.",
 	v1alpha1.ReasonInvalidScope: "Request only scopes the registration allows (api, reporting-api, offline_access, filestore-access).",
@@ -59,6 +61,8 @@ var advice = map[string]string{
 		"instead of Aprimo: check HTTPS_PROXY/NO_PROXY and egress to the tenant. " + refreshHint,
 	v1alpha1.ReasonRefreshFailing: "The token in Secret {target} still works; the message says until when. " +
 		"Fix the reason the refresh fails (below) before then.",
+	v1alpha1.ReasonLegacyAuthorization: "Works, but Aprimo has deprecated its legacy authorization: plan the move to the " +
+		"OAuth 2.0 flow ResourceOwnerPassword (same user name and user token) or ClientCredentials; see docs/aprimo-flows.md.",
 }
 
 // adviceFor says what to do about cred now, most important first.
@@ -75,6 +79,9 @@ func adviceFor(cred *v1alpha1.AprimoCredential) []string {
 	if stalled := meta.FindStatusCondition(cred.Status.Conditions, v1alpha1.ConditionStalled); ready.Reason == v1alpha1.ReasonRefreshFailing &&
 		stalled != nil && stalled.Reason != ready.Reason && stalled.Reason != v1alpha1.ReasonTokenIssued {
 		out = append(out, r.Replace(stalled.Reason+": "+adviceForReason(stalled.Reason)))
+	}
+	if dep := meta.FindStatusCondition(cred.Status.Conditions, v1alpha1.ConditionDeprecated); dep != nil && dep.Status == metav1.ConditionTrue {
+		out = append(out, r.Replace(dep.Reason+": "+adviceForReason(dep.Reason)))
 	}
 	if ready.ObservedGeneration < cred.Generation {
 		out = append(out, fmt.Sprintf("The operator has not acted on the latest spec yet (generation %d, Ready is from %d): "+

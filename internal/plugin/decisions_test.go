@@ -187,7 +187,7 @@ func TestEveryReasonHasAdvice(t *testing.T) {
 		v1alpha1.ReasonHostNotAllowed, v1alpha1.ReasonSecretNotFound, v1alpha1.ReasonSecretKeyNotFound,
 		v1alpha1.ReasonTargetSecretConflict, v1alpha1.ReasonInvalidClient, v1alpha1.ReasonUnauthorizedClient,
 		v1alpha1.ReasonInvalidGrant, v1alpha1.ReasonInvalidScope, v1alpha1.ReasonRateLimited,
-		v1alpha1.ReasonEndpointUnavailable, v1alpha1.ReasonInvalidResponse,
+		v1alpha1.ReasonEndpointUnavailable, v1alpha1.ReasonInvalidResponse, v1alpha1.ReasonLegacyAuthorization,
 	}
 	for _, r := range reasons {
 		if _, ok := advice[r]; !ok {
@@ -237,6 +237,11 @@ func TestAdviceFor(t *testing.T) {
 		"behind the spec": {
 			cred: cred(3, ready(metav1.ConditionFalse, v1alpha1.ReasonPending, 2)),
 			want: []string{"No token yet", "The operator has not acted on the latest spec yet (generation 3, Ready is from 2)"},
+		},
+		"a legacy credential is told to move on": {
+			cred: cred(1, ready(metav1.ConditionTrue, v1alpha1.ReasonTokenIssued, 1),
+				metav1.Condition{Type: v1alpha1.ConditionDeprecated, Status: metav1.ConditionTrue, Reason: v1alpha1.ReasonLegacyAuthorization}),
+			want: []string{"Nothing:", "LegacyAuthorization: Works, but Aprimo has deprecated"},
 		},
 		"unknown reason": {
 			cred: cred(1, ready(metav1.ConditionFalse, "SomethingNew", 1)),
