@@ -372,6 +372,48 @@ var _ = Describe("Faults at the token endpoint", func() {
 				failed.at.Sub(hungAt).Round(100*time.Millisecond), requestTimeout, backoff(failed.status)))
 	})
 
+	It("abandons a connection that is accepted and never spoken on (no TLS handshake) at the request timeout", func() {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(l.Close)
+		var mu sync.Mutex
+		var held []net.Conn // kept open and silent until the spec ends
+		DeferCleanup(func() {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, c := range held {
+				_ = c.Close()
+			}
+		})
+		accepted := make(chan time.Time, 16)
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				held = append(held, c)
+				mu.Unlock()
+				accepted <- time.Now()
+			}
+		}()
+
+		w := newWorld(aprimotest.Registration{})
+		seen := w.watchStatus("silent")
+		w.credential("silent", func(s *v1alpha1.AprimoCredentialSpec) { s.URL = "https://" + l.Addr().String() })
+		var acceptedAt time.Time
+		Eventually(accepted, timeout).Should(Receive(&acceptedAt))
+		Eventually(seen.firstFailure, 2*requestTimeout, 50*time.Millisecond).ShouldNot(BeNil())
+		failed := seen.firstFailure()
+		Expect(conditionOf(failed.status, v1alpha1.ConditionReady)).To(Equal("False/" + v1alpha1.ReasonEndpointUnavailable))
+		Expect(conditionMessageOf(failed.status, v1alpha1.ConditionReady)).To(ContainSubstring("did not answer within " + requestTimeout.String()))
+		Expect(failed.at.Sub(acceptedAt)).To(And(BeNumerically(">=", requestTimeout-sendSlack), BeNumerically("<", requestTimeout+2*time.Second)))
+		recordRow("Ready=False, Stalled=False, "+v1alpha1.ReasonEndpointUnavailable, 0,
+			fmt.Sprintf("failure seen %s after the connection was accepted (timeout %s); next try %s later",
+				failed.at.Sub(acceptedAt).Round(100*time.Millisecond), requestTimeout, backoff(failed.status)))
+	})
+
 	It("reports a certificate from an unknown CA as EndpointUnavailable and sends the endpoint nothing", func() {
 		untrusted, err := aprimotest.NewServer(aprimotest.Options{}) // its own CA, which the manager does not trust
 		Expect(err).NotTo(HaveOccurred())
