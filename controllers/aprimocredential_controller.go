@@ -253,7 +253,8 @@ func (r *AprimoCredentialReconciler) store(ctx context.Context, p *pass, tok *ap
 			return r.fail(p, f), err
 		}
 	}
-	if _, err := r.applyTarget(ctx, p.cred, p.stored.secret, contentFromToken(tok, p.inputs, refreshRequest(p.cred))); err != nil {
+	// A new token always changes the Secret: no need to compare with what it holds (nil).
+	if _, err := r.applyTarget(ctx, p.cred, nil, contentFromToken(tok, p.inputs, refreshRequest(p.cred))); err != nil {
 		if apierrors.IsInvalid(err) || apierrors.IsForbidden(err) {
 			// Retrying at once would request a token each time: back off as for any stalled failure.
 			return r.fail(p, stalled(v1alpha1.ReasonTargetSecretConflict, "Secret %s/%s could not be written: %s",
