@@ -52,6 +52,10 @@ type Report struct {
 	// token, over the whole run, and ExpiredSecrets how many ever did.
 	ExpiredSeconds float64 `json:"expiredSeconds"`
 	ExpiredSecrets int     `json:"expiredSecrets"`
+	// PeakTokenRequestsPerSecond is the most token requests the fake received
+	// in one wall-clock second (all of them go to one host): what
+	// --token-requests-per-second bounds.
+	PeakTokenRequestsPerSecond int `json:"peakTokenRequestsPerSecond"`
 	// FullSecretReads are LISTs and WATCHes of full Secrets without the
 	// operator's label selector, from the audit log (must be 0).
 	FullSecretReads []string `json:"fullSecretReads"`
@@ -170,6 +174,13 @@ func (b *bench) report(audit *auditFindings, expired map[client.ObjectKey]time.D
 		rep.StartupSeconds[s.phase] = round(s.seconds)
 	}
 	requests := b.fake.Requests()
+	perSecond := map[int64]int{}
+	for _, r := range requests {
+		perSecond[r.Time.Unix()]++
+	}
+	for _, n := range perSecond {
+		rep.PeakTokenRequestsPerSecond = max(rep.PeakTokenRequestsPerSecond, n)
+	}
 	for _, win := range b.windows {
 		f := b.phase(win, audit, requests)
 		switch win.name {
@@ -420,6 +431,7 @@ func (r *Report) writeMarkdown(out io.Writer) {
 		row("leader killed: takeover", fmt.Sprintf("%.1fs", k.TakeoverSeconds), "< 30s")
 		row("leader killed: longest gap in rotations / latest refresh after", fmt.Sprintf("%.1fs / %.1fs", k.LongestGapSeconds, k.MaxLatenessAfter), "")
 	}
+	row("peak token requests in one second (one host)", fmt.Sprint(r.PeakTokenRequestsPerSecond), "≤ --token-requests-per-second + burst")
 	row("seconds any Secret held an expired token", fmt.Sprintf("%.1f (%d Secrets)", r.ExpiredSeconds, r.ExpiredSecrets), "0")
 	row("LIST/WATCH of full Secrets without the label selector", fmt.Sprint(len(r.FullSecretReads)), "0")
 }
