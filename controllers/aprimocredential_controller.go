@@ -304,6 +304,11 @@ func (r *AprimoCredentialReconciler) fail(p *pass, f *failure) ctrl.Result {
 func (r *AprimoCredentialReconciler) failRequest(p *pass, err error) (ctrl.Result, error) {
 	var f *failure
 	var ae *aprimo.Error
+	if apierrors.IsConflict(err) {
+		// Another writer changed the state Secret before the send was
+		// recorded, so nothing was sent: look again with what it wrote.
+		return r.lookAgain(p), nil
+	}
 	if !errors.As(err, &f) && !errors.As(err, &ae) {
 		return ctrl.Result{}, err // the API server, not Aprimo: controller-runtime retries
 	}

@@ -31,6 +31,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -129,7 +130,15 @@ func newEnv(t *testing.T, opts aprimotest.Options) *env {
 			t.Errorf("stopping the control plane: %v", err)
 		}
 	})
-	e := &env{t: t, ctx: ctx, root: root, dir: dir, cp: cp, fake: fake, k8s: cp.Client}
+	// The test polls often (expiry, conditions); client-side throttling would
+	// blur its clock.
+	cfg := rest.CopyConfig(cp.Config)
+	cfg.QPS, cfg.Burst = 200, 400
+	k8s, err := client.New(cfg, client.Options{Scheme: harness.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, ctx: ctx, root: root, dir: dir, cp: cp, fake: fake, k8s: k8s}
 	if err := e.k8s.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}); err != nil {
 		t.Fatal(err)
 	}

@@ -30,6 +30,7 @@ import (
 
 	"github.com/aprimo-credential-operator/aprimo-credential-operator/api/v1alpha1"
 	"github.com/aprimo-credential-operator/aprimo-credential-operator/internal/aprimo/aprimotest"
+	"github.com/aprimo-credential-operator/aprimo-credential-operator/test/harness"
 )
 
 // expiryWatcher reads each target Secret's expires_at, as a workload would,
@@ -109,7 +110,7 @@ type chainWatcher struct {
 
 func (e *env) watchChain(credential string) *chainWatcher {
 	w := &chainWatcher{inFlight: make(chan struct{}, 1)}
-	wc, err := client.NewWithWatch(e.cp.Config, client.Options{Scheme: e.k8s.Scheme()})
+	wc, err := client.NewWithWatch(e.cp.Config, client.Options{Scheme: harness.Scheme()})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ import (
 	"time"
 )
 
-// RestartAPIServer stops the control plane's kube-apiserver with SIGTERM and,
+// RestartAPIServer kills the control plane's kube-apiserver and,
 // after down, starts it again with the same command line: same etcd, port and
 // certificates, so clients keep working once it is back. envtest cannot do
 // this itself (its Stop forgets the certificates), so the process is found as
@@ -48,11 +48,12 @@ func (cp *ControlPlane) RestartAPIServer(ctx context.Context, down time.Duration
 	if err != nil {
 		return nil, err
 	}
-	proc, _ := os.FindProcess(pid) // always succeeds on unix
-	if err := proc.Signal(syscall.SIGTERM); err != nil {
+	// SIGKILL, as a crash or node loss would: with a client connected,
+	// kube-apiserver takes minutes to finish a SIGTERM.
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		return nil, fmt.Errorf("stopping kube-apiserver (pid %d): %w", pid, err)
 	}
-	if err := waitGone(ctx, pid, 60*time.Second); err != nil {
+	if err := waitGone(ctx, pid, 30*time.Second); err != nil {
 		return nil, err
 	}
 	select {
@@ -67,14 +68,11 @@ func (cp *ControlPlane) RestartAPIServer(ctx context.Context, down time.Duration
 	}
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
+	// Killed too when stopped: with clients connected a SIGTERM takes minutes,
+	// and etcd holds all there is to keep.
 	return func() error {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
+		_ = cmd.Process.Kill()
+		<-done
 		return nil
 	}, nil
 }
@@ -133,9 +131,20 @@ func waitGone(ctx context.Context, pid int, limit time.Duration) error {
 		select {
 		case <-tick.C:
 		case <-deadline.C:
-			return fmt.Errorf("kube-apiserver (pid %d) did not stop within %s", pid, limit)
+			return fmt.Errorf("kube-apiserver (pid %d) did not stop within %s (%s)", pid, limit, processState(pid))
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
+}
+
+// processState is the State line of /proc/<pid>/status, for error messages.
+func processState(pid int) string {
+	raw, _ := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "status"))
+	for _, line := range strings.Split(string(raw), "\n") {
+		if strings.HasPrefix(line, "State:") {
+			return strings.TrimSpace(line)
+		}
+	}
+	return "state unknown"
 }
