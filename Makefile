@@ -98,6 +98,17 @@ fuzz: ## Run every fuzz target for FUZZTIME each (default 10s; use 1m before a r
 	  done; \
 	done
 
+# The chaos tests (test/chaos) run bin/manager as separate processes and kill
+# them; see docs/reliability.md. The defaults are the full run; .ci/run uses
+# a reduced one.
+KILLS ?= 200
+CHAOS_DURATION ?= 10m
+
+.PHONY: test-chaos
+test-chaos: build envtest ## Run the chaos tests: KILLS manager SIGKILLs in refresh-token rotations (200), leader failover for CHAOS_DURATION (10m), an API server restart.
+	CHAOS=1 KILLS=$(KILLS) CHAOS_DURATION=$(CHAOS_DURATION) KUBEBUILDER_ASSETS="$(ENVTEST_ASSETS)" \
+	  go test ./test/chaos/ -count=1 -v -timeout 2h
+
 ##@ Build
 
 .PHONY: build

@@ -80,8 +80,10 @@ func TestLeaderFailover(t *testing.T) {
 	var takeovers []time.Duration
 	var losses int
 	end := time.Now().Add(duration)
+	killed := time.Now()
 	for time.Now().Before(end) {
-		e.pause(time.Duration(20+rand.IntN(21)) * time.Second)
+		// The next kill comes 20-40s after the last one, takeover included.
+		e.pause(time.Until(killed.Add(time.Duration(20+rand.IntN(21)) * time.Second)))
 		losses += e.reseedLostChains(clientIDs)
 		leader, holder := e.leader(replicas)
 		if leader < 0 {
@@ -90,7 +92,7 @@ func TestLeaderFailover(t *testing.T) {
 		if err := replicas[leader].m.Kill(); err != nil {
 			t.Fatal(err)
 		}
-		killed := time.Now()
+		killed = time.Now()
 		replicas[leader] = e.startReplica(args)
 		if !e.waitFor(2*maxTakeover, 100*time.Millisecond, func() bool {
 			h := e.leaseHolder()
