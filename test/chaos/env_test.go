@@ -27,6 +27,7 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap/zapcore"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -34,6 +35,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/aprimo-credential-operator/aprimo-credential-operator/api/v1alpha1"
 	"github.com/aprimo-credential-operator/aprimo-credential-operator/internal/aprimo/aprimotest"
@@ -94,9 +97,14 @@ type env struct {
 	managers int
 }
 
+// quietLogs sends envtest's logs (through controller-runtime) to stderr,
+// errors only, once per process.
+var quietLogs sync.Once
+
 func newEnv(t *testing.T, opts aprimotest.Options) *env {
 	t.Helper()
 	requireChaos(t)
+	quietLogs.Do(func() { logf.SetLogger(zap.New(zap.WriteTo(os.Stderr), zap.Level(zapcore.ErrorLevel))) })
 	root, err := harness.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
@@ -248,20 +256,31 @@ func (e *env) isTrue(name, condType string) bool {
 }
 
 // stalledOnLostChain reports whether the credential says its chain is lost,
-// and fails the test if the message does not say how to re-seed it.
+// and fails the test if it does not say so as it must.
 func (e *env) stalledOnLostChain(name string) bool {
+	e.t.Helper()
+	lost, err := e.lostChain(name)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return lost
+}
+
+// lostChain reports whether the credential is Stalled; an error when it is
+// not InvalidGrant or its message does not say how to re-seed the chain.
+func (e *env) lostChain(name string) (bool, error) {
 	c := e.condition(name, v1alpha1.ConditionStalled)
 	if c == nil || c.Status != metav1.ConditionTrue {
-		return false
+		return false, nil
 	}
 	if c.Reason != v1alpha1.ReasonInvalidGrant {
-		e.t.Fatalf("%s is Stalled with reason %s (%s); a lost chain is InvalidGrant", name, c.Reason, c.Message)
+		return true, fmt.Errorf("%s is Stalled with reason %s (%s); a lost chain is InvalidGrant", name, c.Reason, c.Message)
 	}
 	advice := fmt.Sprintf("put it in Secret %s/%s-bootstrap under key", namespace, name)
 	if !strings.Contains(c.Message, advice) {
-		e.t.Fatalf("the InvalidGrant message of %s does not say how to re-seed (%q): %s", name, advice, c.Message)
+		return true, fmt.Errorf("the InvalidGrant message of %s does not say how to re-seed (%q): %s", name, advice, c.Message)
 	}
-	return true
+	return true, nil
 }
 
 // requestTokenRefresh sets the force-refresh annotation.

@@ -18,8 +18,10 @@ package chaos
 
 import (
 	"bytes"
+	"context"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,7 +65,7 @@ func TestLeaderFailover(t *testing.T) {
 	clientIDs := map[string]string{}
 	for _, name := range names {
 		flow := v1alpha1.FlowClientCredentials
-		if name[:2] == "rt" {
+		if strings.HasPrefix(name, "rt") {
 			flow = v1alpha1.FlowRefreshToken
 		}
 		clientIDs[name] = e.credential(name, flow, failoverTokenLifetime, failoverRenewBefore)
@@ -76,15 +78,14 @@ func TestLeaderFailover(t *testing.T) {
 		}
 	}
 	expiry := e.watchExpiry(names...)
+	reseeder := e.reseedLostChains(clientIDs)
 
 	var takeovers []time.Duration
-	var losses int
 	end := time.Now().Add(duration)
 	killed := time.Now()
 	for time.Now().Before(end) {
 		// The next kill comes 20-40s after the last one, takeover included.
-		e.pause(time.Until(killed.Add(time.Duration(20+rand.IntN(21)) * time.Second)))
-		losses += e.reseedLostChains(clientIDs)
+		e.pause(time.Until(killed.Add(20*time.Second + rand.N(20*time.Second))))
 		leader, holder := e.leader(replicas)
 		if leader < 0 {
 			t.Fatalf("no replica holds the Lease (holder %q); see %s", holder, e.dir)
@@ -104,7 +105,7 @@ func TestLeaderFailover(t *testing.T) {
 	}
 	// A last rotation of every credential under the last leader.
 	e.pause(failoverTokenLifetime - failoverRenewBefore + 5*time.Second)
-	losses += e.reseedLostChains(clientIDs)
+	losses := reseeder.stop()
 	expired := expiry.total()
 	got := countRedemptions(e.fake.Requests())
 	p50, p95, maxT := quantiles(takeovers)
@@ -164,17 +165,53 @@ func (e *env) leader(replicas []replica) (int, string) {
 	return -1, holder
 }
 
-// reseedLostChains re-seeds every RefreshToken credential whose chain was
-// lost (a leader killed inside a rotation's window), as a person would, and
-// returns how many there were.
-func (e *env) reseedLostChains(clientIDs map[string]string) int {
-	n := 0
-	for name, clientID := range clientIDs {
-		if name[:2] == "rt" && e.stalledOnLostChain(name) {
-			e.t.Logf("%s lost its chain (a leader died inside a rotation); re-seeding it", name)
-			e.reseed(name, clientID)
-			n++
+// reseeder re-seeds lost chains in the background.
+type reseeder struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+	losses int
+}
+
+// reseedLostChains re-seeds, at once, every RefreshToken credential whose
+// chain was lost (a leader killed inside a rotation's loss window), as a
+// person alerted by the InvalidGrant condition would.
+func (e *env) reseedLostChains(clientIDs map[string]string) *reseeder {
+	ctx, cancel := context.WithCancel(e.ctx)
+	r := &reseeder{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		tick := time.NewTicker(500 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			for name, clientID := range clientIDs {
+				if !strings.HasPrefix(name, "rt") {
+					continue
+				}
+				lost, err := e.lostChain(name)
+				if err != nil {
+					e.t.Error(err)
+				}
+				if !lost {
+					continue
+				}
+				e.t.Logf("%s lost its chain (a leader died inside a rotation); re-seeding it", name)
+				r.losses++
+				e.secret(name+"-bootstrap", map[string]string{"refresh-token": e.fake.IssueRefreshToken(clientID)})
+				e.waitFor(30*time.Second, 100*time.Millisecond, func() bool { lost, _ := e.lostChain(name); return !lost })
+			}
 		}
-	}
-	return n
+	}()
+	return r
+}
+
+// stop ends the re-seeding and returns how many chains were lost.
+func (r *reseeder) stop() int {
+	r.cancel()
+	<-r.done
+	return r.losses
 }
