@@ -148,7 +148,9 @@ var _ = Describe("Legacy Aprimo authorization (flow LegacyUserToken)", func() {
 			return apierrors.IsNotFound(err)
 		}, timeout, interval).Should(BeTrue())
 		Expect(fake.LiveLegacyRefreshTokens(user)).To(BeZero())
-		Expect(w.paths()[len(w.paths())-1]).To(Equal(revokePath + " 204"))
+		paths := w.paths()
+		Expect(paths[len(paths)-1]).To(Equal(revokePath + " 204"))
+		Expect(paths[len(paths)-2]).To(Equal(nativePath+" 200"), "the revoke used the stored token: no token request before it")
 		Eventually(w.events("legacy-revoke"), timeout, interval).Should(ContainElement("Normal/Revoked"))
 	})
 
@@ -189,6 +191,8 @@ var _ = Describe("Legacy Aprimo authorization (flow LegacyUserToken)", func() {
 			}
 		}
 		Expect(revokes).To(BeNumerically(">=", 2), "a failed revoke is retried")
+		Expect(w.paths()).To(HaveEach(BeElementOf(nativePath+" 200", revokePath+" 403")),
+			"each retry used the stored token: no renewal for a revoke")
 		Expect(fake.LiveLegacyRefreshTokens(user)).To(BeNumerically(">=", 1))
 		Eventually(w.events("legacy-stuck"), timeout, interval).Should(ContainElements("Warning/RevokeFailed", "Warning/RevokeAbandoned"))
 	})

@@ -118,8 +118,15 @@ func (r *AprimoCredentialReconciler) finalize(ctx context.Context, p *pass) (ctr
 	return ctrl.Result{}, err
 }
 
-// revoke gets an access token of the user (renewing with the stored refresh
-// token, or a new pair) and calls the revoke route with it.
+// revokeMargin is the life a stored access token must have left to be used
+// for the revoke call, so that it does not expire on the way.
+const revokeMargin = 30 * time.Second
+
+// revoke calls the revoke route with an access token of the user: the one in
+// the target Secret while it has life left, so that a deletion, or each retry
+// of a failing revoke, costs no token request; else a new one (renewed with the
+// stored refresh token, or a new pair), which is not written: the credential
+// is going away.
 func (r *AprimoCredentialReconciler) revoke(ctx context.Context, p *pass, userID string) error {
 	if userID == "" {
 		return fmt.Errorf("spec.legacy.userID is empty")
@@ -134,11 +141,28 @@ func (r *AprimoCredentialReconciler) revoke(ctx context.Context, p *pass, userID
 	if err != nil {
 		return err
 	}
-	tok, err := r.legacyFlow(ctx, p, creds)
+	accessToken, err := r.storedAccessToken(ctx, p)
 	if err != nil {
 		return err
 	}
-	return r.Tokens.LegacyRevoke(ctx, endpoint(p.cred), creds.clientID, tok.AccessToken, userID)
+	if accessToken == "" {
+		tok, err := r.legacyFlow(ctx, p, creds)
+		if err != nil {
+			return err
+		}
+		accessToken = tok.AccessToken
+	}
+	return r.Tokens.LegacyRevoke(ctx, endpoint(p.cred), creds.clientID, accessToken, userID)
+}
+
+// storedAccessToken returns the target Secret's access token when this
+// credential wrote it and it has revokeMargin of life left; else "".
+func (r *AprimoCredentialReconciler) storedAccessToken(ctx context.Context, p *pass) (string, error) {
+	stored, f, err := r.observeTarget(ctx, p.cred)
+	if err != nil || f != nil || !stored.usable(r.Clock.Now().Add(revokeMargin)) {
+		return "", err
+	}
+	return string(stored.secret.Data[v1alpha1.AccessTokenKey]), nil
 }
 
 func (r *AprimoCredentialReconciler) revokeDeadline() time.Duration {
