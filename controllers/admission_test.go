@@ -145,6 +145,10 @@ var _ = Describe("Admission", func() {
 			c.Spec.Flow, c.Spec.UserTokenRef = v1alpha1.FlowLegacyUserToken, &v1alpha1.UserTokenReference{Name: "ut"}
 			c.Spec.Legacy = &v1alpha1.LegacySettings{UserID: "../admin"}
 		}, "spec.legacy.userID"),
+		Entry("userID that is a path segment of its own", func(c *v1alpha1.AprimoCredential) {
+			c.Spec.Flow, c.Spec.UserTokenRef = v1alpha1.FlowLegacyUserToken, &v1alpha1.UserTokenReference{Name: "ut"}
+			c.Spec.Legacy = &v1alpha1.LegacySettings{UserID: ".."}
+		}, "spec.legacy.userID"),
 		Entry("scope with a space", func(c *v1alpha1.AprimoCredential) { c.Spec.Scopes = []string{"api reporting-api"} },
 			"spec.scopes[0]"),
 		Entry("zero renewBefore", func(c *v1alpha1.AprimoCredential) { c.Spec.RenewBefore = &metav1.Duration{} },

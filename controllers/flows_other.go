@@ -33,7 +33,7 @@ import (
 // every renewal is the same user name and password request.
 func (r *AprimoCredentialReconciler) distributedMarketingFlow(ctx context.Context, p *pass, c *credentials) (*aprimo.Token, error) {
 	return r.send(p, func() (*aprimo.Token, error) {
-		return r.Tokens.DistributedMarketing(ctx, endpoint(p.cred), c.clientID, c.username, c.userToken)
+		return r.Tokens.DistributedMarketing(ctx, p.cred.TokenEndpoint(), c.clientID, c.username, c.userToken)
 	})
 }
 
@@ -50,7 +50,7 @@ func (r *AprimoCredentialReconciler) legacyFlow(ctx context.Context, p *pass, c 
 	}
 	if policy.LegacyRefreshUsable(state, binding, r.Clock.Now()) {
 		tok, err := r.send(p, func() (*aprimo.Token, error) {
-			return r.Tokens.LegacyRefresh(ctx, endpoint(p.cred), c.clientID, state.RefreshToken)
+			return r.Tokens.LegacyRefresh(ctx, p.cred.TokenEndpoint(), c.clientID, state.RefreshToken)
 		})
 		if err == nil {
 			if tok.RefreshToken != "" && tok.RefreshToken != state.RefreshToken {
@@ -65,7 +65,7 @@ func (r *AprimoCredentialReconciler) legacyFlow(ctx context.Context, p *pass, c 
 			"credential", klog.KObj(p.cred), "reason", err.Error())
 	}
 	tok, err := r.send(p, func() (*aprimo.Token, error) {
-		return r.Tokens.LegacyNativeToken(ctx, endpoint(p.cred), c.clientID, c.username, c.userToken)
+		return r.Tokens.LegacyNativeToken(ctx, p.cred.TokenEndpoint(), c.clientID, c.username, c.userToken)
 	})
 	if err != nil {
 		return nil, err
@@ -96,7 +96,7 @@ func (r *AprimoCredentialReconciler) keepLegacyPair(ctx context.Context, store c
 // legacyBinding ties a stored legacy refresh token to the endpoint, client,
 // user and user token it was issued for: a change of any gets a new pair.
 func legacyBinding(cred *v1alpha1.AprimoCredential, c *credentials) string {
-	return policy.ShortHash(strings.Join([]string{endpoint(cred), c.clientID, c.username, policy.SHA256(c.userToken)}, "\n"))
+	return policy.ShortHash(strings.Join([]string{cred.TokenEndpoint(), c.clientID, c.username, policy.SHA256(c.userToken)}, "\n"))
 }
 
 // send makes one token request and counts it in the metrics.

@@ -32,7 +32,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/aprimo-credential-operator/aprimo-credential-operator/api/v1alpha1"
-	"github.com/aprimo-credential-operator/aprimo-credential-operator/internal/aprimo"
 	"github.com/aprimo-credential-operator/aprimo-credential-operator/internal/policy"
 )
 
@@ -54,14 +53,14 @@ func inputs(cred *v1alpha1.AprimoCredential) []input {
 	in := []input{
 		{ref: secretRef{s.ClientSecretRef.Name, s.ClientSecretRef.ClientIDKey}, dest: func(c *credentials) *string { return &c.clientID }},
 	}
-	if usesClientSecret(s.Flow) {
+	if s.Flow.UsesClientSecret() {
 		in = append(in, input{ref: secretRef{s.ClientSecretRef.Name, s.ClientSecretRef.ClientSecretKey}, dest: func(c *credentials) *string { return &c.clientSecret }})
 	}
 	switch {
 	case s.Flow == v1alpha1.FlowRefreshToken && s.RefreshTokenRef != nil:
 		in = append(in, input{ref: secretRef{s.RefreshTokenRef.Name, s.RefreshTokenRef.Key}, bootstrap: true,
 			dest: func(c *credentials) *string { return &c.bootstrap }})
-	case usesUserToken(s.Flow) && s.UserTokenRef != nil:
+	case s.Flow.UsesUserToken() && s.UserTokenRef != nil:
 		in = append(in,
 			input{ref: secretRef{s.UserTokenRef.Name, s.UserTokenRef.UsernameKey}, dest: func(c *credentials) *string { return &c.username }},
 			input{ref: secretRef{s.UserTokenRef.Name, s.UserTokenRef.UserTokenKey}, dest: func(c *credentials) *string { return &c.userToken }})
@@ -81,32 +80,11 @@ func inputSecretNames(cred *v1alpha1.AprimoCredential) []string {
 	return names
 }
 
-// usesClientSecret: Aprimo DM and the legacy authorization send only a client ID.
-func usesClientSecret(f v1alpha1.Flow) bool {
-	return f != v1alpha1.FlowDistributedMarketing && f != v1alpha1.FlowLegacyUserToken
-}
-
-// usesUserToken: the flows that act as a user, with userTokenRef.
-func usesUserToken(f v1alpha1.Flow) bool {
-	return f == v1alpha1.FlowResourceOwnerPassword || f == v1alpha1.FlowDistributedMarketing || f == v1alpha1.FlowLegacyUserToken
-}
-
-// endpoint returns the base URL of the credential's token endpoint.
-func endpoint(cred *v1alpha1.AprimoCredential) string {
-	switch {
-	case cred.Spec.URL != "":
-		return strings.TrimRight(cred.Spec.URL, "/")
-	case cred.Spec.Flow == v1alpha1.FlowDistributedMarketing:
-		return v1alpha1.DistributedMarketingBaseURL
-	}
-	return aprimo.TenantBaseURL(cred.Spec.Tenant)
-}
-
 // checkHost fails before anything is read or sent when the endpoint's host is not allowed.
 func (r *AprimoCredentialReconciler) checkHost(cred *v1alpha1.AprimoCredential) *failure {
-	u, err := url.Parse(endpoint(cred))
+	u, err := url.Parse(cred.TokenEndpoint())
 	if err != nil || u.Scheme != "https" || u.Hostname() == "" {
-		return stalled(v1alpha1.ReasonHostNotAllowed, "The token endpoint %q is not a valid https URL: correct spec.tenant or spec.url.", endpoint(cred))
+		return stalled(v1alpha1.ReasonHostNotAllowed, "The token endpoint %q is not a valid https URL: correct spec.tenant or spec.url.", cred.TokenEndpoint())
 	}
 	if !r.Hosts.Allows(u.Hostname()) {
 		return stalled(v1alpha1.ReasonHostNotAllowed, "The host %s is not in the operator's --allowed-token-hosts (%s): add it there, or correct spec.tenant or spec.url.",
@@ -122,7 +100,7 @@ func (r *AprimoCredentialReconciler) checkHost(cred *v1alpha1.AprimoCredential) 
 // nothing. The bootstrap refresh token is not part of it: see newBootstrap.
 func (r *AprimoCredentialReconciler) inputsHash(ctx context.Context, cred *v1alpha1.AprimoCredential) (string, *failure, error) {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\n%s\n%s\n", endpoint(cred), cred.Spec.Flow, strings.Join(cred.Spec.Scopes, " "))
+	fmt.Fprintf(h, "%s\n%s\n%s\n", cred.TokenEndpoint(), cred.Spec.Flow, strings.Join(cred.Spec.Scopes, " "))
 	bySecret := map[string]map[string]string{} // several keys often share one Secret
 	for _, in := range inputs(cred) {
 		if in.bootstrap {

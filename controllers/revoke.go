@@ -103,7 +103,7 @@ func (r *AprimoCredentialReconciler) finalize(ctx context.Context, p *pass) (ctr
 	case giveUp:
 		r.event(p, corev1.EventTypeWarning, v1alpha1.ReasonRevokeAbandoned,
 			"Deleted without revoking the refresh tokens of Aprimo user %s: the revoke kept failing for %s (last: %s). Revoke them by hand: DELETE %s/api/oauth/revoke/%s.",
-			userID, r.revokeDeadline(), err.Error(), endpoint(p.cred), userID)
+			userID, r.revokeDeadline(), err.Error(), p.cred.TokenEndpoint(), userID)
 		logf.FromContext(ctx).Error(err, "Failed to revoke legacy refresh tokens; deleting without it", "credential", klog.KObj(p.cred))
 	default:
 		r.event(p, corev1.EventTypeWarning, v1alpha1.ReasonRevokeFailed,
@@ -152,7 +152,7 @@ func (r *AprimoCredentialReconciler) revoke(ctx context.Context, p *pass, userID
 		}
 		accessToken = tok.AccessToken
 	}
-	return r.Tokens.LegacyRevoke(ctx, endpoint(p.cred), creds.clientID, accessToken, userID)
+	return r.Tokens.LegacyRevoke(ctx, p.cred.TokenEndpoint(), creds.clientID, accessToken, userID)
 }
 
 // storedAccessToken returns the target Secret's access token when this

@@ -104,7 +104,7 @@ func (s *sharedTokens) get(key string, fresh bool, usable func(*aprimo.Token) bo
 // with every credential of the same client (see sharedTokens).
 func (r *AprimoCredentialReconciler) clientCredentials(ctx context.Context, p *pass, c *credentials) (*aprimo.Token, error) {
 	cred := p.cred
-	key := sharedClientKey(endpoint(cred), c.clientID, c.clientSecret, cred.Spec.Scopes)
+	key := sharedClientKey(cred.TokenEndpoint(), c.clientID, c.clientSecret, cred.Spec.Scopes)
 	usable := func(tok *aprimo.Token) bool {
 		issued, expires := tok.IssuedAt.Truncate(time.Second), tok.ExpiresAt.Truncate(time.Second)
 		return r.renewalTime(cred, issued, expires).After(p.now)
@@ -114,7 +114,7 @@ func (r *AprimoCredentialReconciler) clientCredentials(ctx context.Context, p *p
 	return r.shared.get(key, fresh, usable, r.Clock.Now, func() (*aprimo.Token, error) {
 		p.sent = true
 		started := r.Clock.Now()
-		tok, err := r.Tokens.ClientCredentials(ctx, endpoint(cred), c.clientID, c.clientSecret, cred.Spec.Scopes)
+		tok, err := r.Tokens.ClientCredentials(ctx, cred.TokenEndpoint(), c.clientID, c.clientSecret, cred.Spec.Scopes)
 		recordRequest(cred, r.Clock.Since(started), err)
 		return tok, err
 	})

@@ -60,9 +60,9 @@ func FuzzRunTimeSpecChecks(f *testing.F) {
 		if f := r.checkHost(cred); f != nil {
 			expectStalledFailure(t, f, v1alpha1.ReasonHostNotAllowed)
 		} else {
-			u, err := url.Parse(endpoint(cred))
+			u, err := url.Parse(cred.TokenEndpoint())
 			if err != nil || u.Scheme != "https" || !r.Hosts.Allows(u.Hostname()) {
-				t.Errorf("endpoint %q passed the host check", endpoint(cred))
+				t.Errorf("endpoint %q passed the host check", cred.TokenEndpoint())
 			}
 		}
 

@@ -76,7 +76,7 @@ func (r *AprimoCredentialReconciler) passwordFlow(ctx context.Context, p *pass, 
 	}
 	p.sent = true
 	started := r.Clock.Now()
-	tok, err = r.Tokens.Password(ctx, endpoint(cred), c.clientID, c.clientSecret, c.username, c.userToken, cred.Spec.Scopes)
+	tok, err = r.Tokens.Password(ctx, cred.TokenEndpoint(), c.clientID, c.clientSecret, c.username, c.userToken, cred.Spec.Scopes)
 	recordRequest(cred, r.Clock.Since(started), err)
 	if err != nil || tok.RefreshToken == "" {
 		return tok, err
@@ -123,7 +123,7 @@ func (r *AprimoCredentialReconciler) redeem(ctx context.Context, p *pass, c *cre
 	}
 	p.sent = true
 	started := r.Clock.Now()
-	tok, err := r.Tokens.Refresh(ctx, endpoint(p.cred), c.clientID, c.clientSecret, choice.Token)
+	tok, err := r.Tokens.Refresh(ctx, p.cred.TokenEndpoint(), c.clientID, c.clientSecret, choice.Token)
 	recordRequest(p.cred, r.Clock.Since(started), err)
 
 	outcome := policy.Outcome{Issued: err == nil, Spent: err != nil && refreshTokenSpent(err)}
@@ -193,13 +193,13 @@ func older(a, b *v1alpha1.AprimoCredential) bool {
 
 // refreshBinding ties a chain to the endpoint and client it was issued for.
 func refreshBinding(cred *v1alpha1.AprimoCredential, c *credentials) string {
-	return policy.ShortHash(endpoint(cred) + "\n" + c.clientID)
+	return policy.ShortHash(cred.TokenEndpoint() + "\n" + c.clientID)
 }
 
 // passwordBinding also ties it to the user and scopes, so a change of either
 // starts again with the password grant.
 func passwordBinding(cred *v1alpha1.AprimoCredential, c *credentials) string {
-	return policy.ShortHash(strings.Join([]string{endpoint(cred), c.clientID, c.username, policy.SHA256(c.userToken), strings.Join(cred.Spec.Scopes, " ")}, "\n"))
+	return policy.ShortHash(strings.Join([]string{cred.TokenEndpoint(), c.clientID, c.username, policy.SHA256(c.userToken), strings.Join(cred.Spec.Scopes, " ")}, "\n"))
 }
 
 // refreshTokenSpent is true when Aprimo may have redeemed the token sent.

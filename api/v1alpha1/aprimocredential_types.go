@@ -17,6 +17,8 @@ limitations under the License.
 package v1alpha1
 
 import (
+	"strings"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -231,7 +233,9 @@ type LegacySettings struct {
 	// +optional
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=128
-	// +kubebuilder:validation:Pattern=`^[-._@a-zA-Z0-9]+$`
+	// Letters, digits and - . _ @, not starting with a dot (so never "." or
+	// "..", which would change the revoke URL's path).
+	// +kubebuilder:validation:Pattern=`^[-_@a-zA-Z0-9][-._@a-zA-Z0-9]*$`
 	UserID string `json:"userID,omitempty"`
 }
 
@@ -353,6 +357,28 @@ func (c *AprimoCredential) TargetName() string {
 		return c.Spec.Target.Name
 	}
 	return c.Name
+}
+
+// TokenEndpoint is the base URL tokens are requested from: spec.url, else
+// Aprimo DM's for that flow, else the tenant's.
+func (c *AprimoCredential) TokenEndpoint() string {
+	switch {
+	case c.Spec.URL != "":
+		return strings.TrimRight(c.Spec.URL, "/")
+	case c.Spec.Flow == FlowDistributedMarketing:
+		return DistributedMarketingBaseURL
+	}
+	return "https://" + c.Spec.Tenant + ".aprimo.com"
+}
+
+// UsesClientSecret: Aprimo DM and the legacy authorization send only a client ID.
+func (f Flow) UsesClientSecret() bool {
+	return f != FlowDistributedMarketing && f != FlowLegacyUserToken
+}
+
+// UsesUserToken: the flows that act as a user, with userTokenRef.
+func (f Flow) UsesUserToken() bool {
+	return f == FlowResourceOwnerPassword || f == FlowDistributedMarketing || f == FlowLegacyUserToken
 }
 
 // StateSecretName is the name of the operator-owned Secret holding a refresh-token chain.

@@ -18,6 +18,7 @@ package plugin
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -296,5 +297,24 @@ func TestExplainSaysTheCRDIsMissing(t *testing.T) {
 	other := errors.New("connection refused")
 	if got := explain(other); got != other {
 		t.Errorf("got %v, want the error unchanged", got)
+	}
+}
+
+func TestInputsNameOnlyTheKeysTheFlowReads(t *testing.T) {
+	cred := func(flow v1alpha1.Flow) *v1alpha1.AprimoCredential {
+		c := &v1alpha1.AprimoCredential{}
+		c.Spec.Flow, c.Spec.ClientSecretRef.Name = flow, "client"
+		c.Spec.UserTokenRef = &v1alpha1.UserTokenReference{Name: "user"}
+		return c
+	}
+	tests := map[v1alpha1.Flow][]string{
+		v1alpha1.FlowResourceOwnerPassword: {"client-id", "client-secret"},
+		v1alpha1.FlowDistributedMarketing:  {"client-id"},
+		v1alpha1.FlowLegacyUserToken:       {"client-id"},
+	}
+	for flow, want := range tests {
+		if got := inputs(cred(flow))[0].Keys; !slices.Equal(got, want) {
+			t.Errorf("%s: client Secret keys %q, want %q", flow, got, want)
+		}
 	}
 }

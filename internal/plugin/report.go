@@ -18,7 +18,6 @@ package plugin
 
 import (
 	"cmp"
-	"fmt"
 	"slices"
 	"time"
 
@@ -135,7 +134,7 @@ func describe(cred *v1alpha1.AprimoCredential, target *corev1.Secret, targetErr 
 	flow := cmp.Or(cred.Spec.Flow, v1alpha1.FlowClientCredentials)
 	s.Details = &Details{
 		Flow:               flow,
-		Endpoint:           endpoint(cred),
+		Endpoint:           cred.TokenEndpoint(),
 		Tenant:             cred.Spec.Tenant,
 		Scopes:             cred.Spec.Scopes,
 		Suspended:          cred.Spec.Suspend,
@@ -150,20 +149,14 @@ func describe(cred *v1alpha1.AprimoCredential, target *corev1.Secret, targetErr 
 	return s
 }
 
-// endpoint is the base URL tokens are requested from.
-func endpoint(cred *v1alpha1.AprimoCredential) string {
-	if cred.Spec.Tenant != "" {
-		return fmt.Sprintf("https://%s.aprimo.com", cred.Spec.Tenant)
-	}
-	return cred.Spec.URL
-}
-
 // inputs are the Secrets and keys the flow of cred reads, from its spec.
 func inputs(cred *v1alpha1.AprimoCredential) []InputSecret {
 	ref := cred.Spec.ClientSecretRef
-	in := []InputSecret{{Name: ref.Name, Keys: []string{
-		cmp.Or(ref.ClientIDKey, "client-id"), cmp.Or(ref.ClientSecretKey, "client-secret"),
-	}}}
+	keys := []string{cmp.Or(ref.ClientIDKey, "client-id")}
+	if cred.Spec.Flow.UsesClientSecret() {
+		keys = append(keys, cmp.Or(ref.ClientSecretKey, "client-secret"))
+	}
+	in := []InputSecret{{Name: ref.Name, Keys: keys}}
 	if r := cred.Spec.RefreshTokenRef; r != nil {
 		in = append(in, InputSecret{Name: r.Name, Keys: []string{cmp.Or(r.Key, "refresh-token")}})
 	}
