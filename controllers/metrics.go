@@ -42,6 +42,10 @@ var (
 		Name: "aprimo_credential_ready_status",
 		Help: "The credential's Ready condition: 1 for the current status (True, False or Unknown), 0 for the others.",
 	}, []string{"namespace", "name", "condition"})
+	stalledStatus = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "aprimo_credential_stalled",
+		Help: "1 while the credential's Stalled condition is True: retrying alone will not help, a person must act (even while the stored token is still valid), else 0.",
+	}, []string{"namespace", "name"})
 	tokenRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "aprimo_token_requests_total",
 		Help: "Token requests sent to Aprimo, by flow and result (success, or the failure reason).",
@@ -54,7 +58,7 @@ var (
 )
 
 func init() {
-	metrics.Registry.MustRegister(expirationTimestamp, renewalTimestamp, readyStatus, tokenRequests, tokenRequestDuration)
+	metrics.Registry.MustRegister(expirationTimestamp, renewalTimestamp, readyStatus, stalledStatus, tokenRequests, tokenRequestDuration)
 }
 
 // recordCredential sets a credential's series from its status.
@@ -73,6 +77,11 @@ func recordCredential(cred *v1alpha1.AprimoCredential) {
 		}
 		readyStatus.WithLabelValues(ns, name, string(s)).Set(v)
 	}
+	stalled := 0.0
+	if meta.IsStatusConditionTrue(cred.Status.Conditions, v1alpha1.ConditionStalled) {
+		stalled = 1
+	}
+	stalledStatus.WithLabelValues(ns, name).Set(stalled)
 }
 
 func setTimestamp(g *prometheus.GaugeVec, ns, name string, t *metav1.Time) {
@@ -89,6 +98,7 @@ func forgetCredential(ns, name string) {
 	expirationTimestamp.DeletePartialMatch(l)
 	renewalTimestamp.DeletePartialMatch(l)
 	readyStatus.DeletePartialMatch(l)
+	stalledStatus.DeletePartialMatch(l)
 }
 
 // recordRequest counts one token request and its duration. The result is

@@ -90,6 +90,9 @@ var _ = Describe("Metrics", func() {
 			g.Expect(v).To(Equal(1.0))
 			v, _ = sample(m, "aprimo_credential_ready_status", map[string]string{"namespace": w.ns, "name": "metered", "condition": "False"})
 			g.Expect(v).To(Equal(0.0))
+			v, ok = sample(m, "aprimo_credential_stalled", id)
+			g.Expect(ok).To(BeTrue())
+			g.Expect(v).To(Equal(0.0))
 			v, _ = sample(m, "aprimo_token_requests_total", map[string]string{"flow": "ClientCredentials", "result": "success"})
 			g.Expect(v).To(BeNumerically(">=", 1))
 			v, _ = sample(m, "aprimo_token_request_duration_seconds", map[string]string{"flow": "ClientCredentials"})
@@ -101,7 +104,8 @@ var _ = Describe("Metrics", func() {
 			m := scrape()
 			_, a := sample(m, "aprimo_credential_expiration_timestamp_seconds", id)
 			_, b := sample(m, "aprimo_credential_ready_status", id)
-			return a || b
+			_, c := sample(m, "aprimo_credential_stalled", id)
+			return a || b || c
 		}, timeout, interval).Should(BeFalse())
 	})
 
@@ -117,6 +121,8 @@ var _ = Describe("Metrics", func() {
 			g.Expect(v).To(Equal(before + 1))
 			v, _ = sample(m, "aprimo_credential_ready_status", map[string]string{"namespace": w.ns, "name": "rejected", "condition": "False"})
 			g.Expect(v).To(Equal(1.0))
+			v, _ = sample(m, "aprimo_credential_stalled", map[string]string{"namespace": w.ns, "name": "rejected"})
+			g.Expect(v).To(Equal(1.0), "InvalidClient for an inactive registration is Stalled")
 		}, timeout, interval).Should(Succeed())
 	})
 })

@@ -40,6 +40,7 @@ var operatorMetrics = []string{
 	"aprimo_credential_expiration_timestamp_seconds",
 	"aprimo_credential_renewal_timestamp_seconds",
 	"aprimo_credential_ready_status",
+	"aprimo_credential_stalled",
 	"aprimo_token_requests_total",
 	"aprimo_token_request_duration_seconds_bucket",
 }
@@ -129,7 +130,7 @@ var _ = Describe("the Helm chart and config/default", func() {
 		Expect(endpoints(helmDefault)).To(Equal(endpoints(kustomized)))
 
 		kRules, hRules := alerts(kustomized), alerts(helmDefault)
-		Expect(kRules).To(HaveLen(4))
+		Expect(kRules).To(HaveLen(5))
 		for name, rule := range kRules {
 			rule = strings.ReplaceAll(rule, "aprimo-credential-operator-controller-manager-metrics-service", "aprimo-aprimo-credential-operator-metrics")
 			rule = strings.ReplaceAll(rule, "aprimo-credential-operator-system", "aprimo-system")
