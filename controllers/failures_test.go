@@ -17,9 +17,7 @@ limitations under the License.
 package controllers
 
 import (
-	"net"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -71,21 +69,7 @@ var _ = Describe("Failures", func() {
 
 	It("refuses a host outside --allowed-token-hosts without contacting it", func() {
 		// A listener the allowlist does not name ("localhost"; the suite allows 127.0.0.1).
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(l.Close)
-		var accepted atomic.Int32
-		go func() {
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				accepted.Add(1)
-				_ = c.Close()
-			}
-		}()
-		_, port, _ := net.SplitHostPort(l.Addr().String())
+		port, accepted := countingListener()
 
 		w := newWorld(aprimotest.Registration{})
 		w.credential("elsewhere", func(s *v1alpha1.AprimoCredentialSpec) { s.URL = "https://localhost:" + port })

@@ -25,7 +25,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -437,21 +436,7 @@ var _ = Describe("Faults at the token endpoint", func() {
 
 	DescribeTable("never follows a redirect, and the other host sees no connection",
 		func(status int) {
-			l, err := net.Listen("tcp", "127.0.0.1:0")
-			Expect(err).NotTo(HaveOccurred())
-			DeferCleanup(l.Close)
-			var accepted atomic.Int32
-			go func() {
-				for {
-					c, err := l.Accept()
-					if err != nil {
-						return
-					}
-					accepted.Add(1)
-					_ = c.Close()
-				}
-			}()
-			_, port, _ := net.SplitHostPort(l.Addr().String())
+			port, accepted := countingListener()
 
 			w := newWorld(aprimotest.Registration{})
 			seen := w.watchStatus("redirected")

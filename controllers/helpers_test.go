@@ -19,6 +19,8 @@ package controllers
 import (
 	"crypto/rand"
 	"fmt"
+	"net"
+	"sync/atomic"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -186,3 +188,25 @@ const (
 	timeout  = 20 * time.Second
 	interval = 100 * time.Millisecond
 )
+
+// countingListener listens on a loopback port that is no Aprimo, closes every
+// connection at once and counts them: a spec asserts the operator never
+// connected there (an address outside the allowlist, a redirect's target).
+func countingListener() (port string, accepted *atomic.Int32) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(l.Close)
+	accepted = &atomic.Int32{}
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			_ = c.Close()
+		}
+	}()
+	_, port, _ = net.SplitHostPort(l.Addr().String())
+	return port, accepted
+}
