@@ -118,9 +118,12 @@ func (r *AprimoCredentialReconciler) Reconcile(ctx context.Context, req ctrl.Req
 	p := &pass{cred: cred, before: cred.DeepCopy(), now: r.Clock.Now(), log: logf.FromContext(ctx)}
 	defer func() {
 		// Written also while the manager stops: a token obtained is worth keeping.
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeBudget)
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeBudget)
 		defer cancel()
-		reterr = errors.Join(reterr, r.writeStatus(ctx, p))
+		reterr = errors.Join(reterr, r.writeStatus(wctx, p))
+		if ctx.Err() != nil && errors.Is(reterr, context.Canceled) {
+			reterr = nil // the manager is stopping: not a failure to report, and nothing is retried now
+		}
 		switch {
 		case reterr != nil:
 			result = ctrl.Result{} // controller-runtime retries errors with its own backoff
