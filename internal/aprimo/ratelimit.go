@@ -18,6 +18,7 @@ package aprimo
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"golang.org/x/time/rate"
@@ -69,5 +70,11 @@ func (c *Client) pace(ctx context.Context, base string) error {
 	if err != nil {
 		return nil
 	}
-	return c.limits.wait(ctx, host)
+	if err := c.limits.wait(ctx, host); err != nil {
+		// Typed and not Sent: the caller must know no token left the process
+		// (a refresh token that waited here is still unused).
+		return &Error{Class: ClassUnavailable, Err: err,
+			msg: fmt.Sprintf("token request to %s not sent: waiting for --token-requests-per-second ran out of time", host)}
+	}
+	return nil
 }

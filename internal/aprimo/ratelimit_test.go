@@ -18,6 +18,7 @@ package aprimo
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -78,8 +79,14 @@ func TestClientWaitsForTheRateLimitBeforeSending(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 	defer cancel()
-	if _, err := grants["client credentials"].call(c, ctx, ts.URL); err == nil {
+	_, err := grants["client credentials"].call(c, ctx, ts.URL)
+	if err == nil {
 		t.Fatal("a second request within the limit's interval succeeded")
+	}
+	// Nothing was sent, so a refresh token waiting here is not spent.
+	var e *Error
+	if !errors.As(err, &e) || e.Sent || e.RefreshTokenSpent() || e.Class != ClassUnavailable {
+		t.Errorf("err = %#v, want an unsent EndpointUnavailable *Error", err)
 	}
 	if n := requests.Load(); n != 1 {
 		t.Errorf("the server saw %d requests, want 1", n)
