@@ -83,6 +83,10 @@ type AprimoCredentialReconciler struct {
 
 	// shared holds the latest client-credentials token of each Aprimo client.
 	shared sharedTokens
+
+	// written holds, per credential, the resourceVersions of this process's
+	// latest writes of it and of its target Secret (see lastWrites).
+	written memory[lastWrites]
 }
 
 // pass is what one reconcile learns about one credential.
@@ -213,8 +217,12 @@ func (r *AprimoCredentialReconciler) observe(p *pass) policy.Observation {
 // cacheIsFresh confirms on the API server's word that the cached credential
 // and target Secret are current before a token request is spent. The cache can
 // lag the writes of the previous pass, and deciding on that would request a
-// token twice.
+// token twice. A cache that shows exactly this process's latest writes of both
+// needs no confirmation (see lastWrites): that is every steady rotation.
 func (r *AprimoCredentialReconciler) cacheIsFresh(ctx context.Context, p *pass) (bool, error) {
+	if r.cacheShowsOwnWrites(p) {
+		return true, nil
+	}
 	live := &v1alpha1.AprimoCredential{}
 	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(p.cred), live); err != nil {
 		return false, client.IgnoreNotFound(err)
@@ -338,6 +346,7 @@ func (r *AprimoCredentialReconciler) forget(key types.NamespacedName) {
 	forgetCredential(key.Namespace, key.Name)
 	r.failed.forget(key)
 	r.pending.forget(key)
+	r.written.forget(key)
 }
 
 func refreshRequest(cred *v1alpha1.AprimoCredential) string {

@@ -69,6 +69,11 @@ func (r *AprimoCredentialReconciler) patchFinalizers(ctx context.Context, p *pas
 	base := p.before.DeepCopy()
 	base.Status = p.cred.Status // a merge patch of metadata only
 	err = r.Patch(ctx, p.cred, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{}), fieldOwner)
+	if err == nil {
+		r.wroteCredential(p.cred)
+	} else {
+		r.writeUnsure(p.cred)
+	}
 	switch {
 	case apierrors.IsConflict(err):
 		r.lookAgain(p)

@@ -18,6 +18,7 @@ package controllers
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -153,19 +155,43 @@ func (r *AprimoCredentialReconciler) writeStatus(ctx context.Context, p *pass) e
 		recordCredential(p.cred)
 		return nil
 	}
-	// The optimistic lock makes a pass that read a stale cache fail, instead
-	// of writing an older status over a newer one.
-	patch := client.MergeFromWithOptions(p.before, client.MergeFromWithOptimisticLock{})
+	patch, err := statusPatch(p.before.ResourceVersion, st)
+	if err != nil {
+		return err
+	}
 	if err := r.Status().Patch(ctx, p.cred, patch, fieldOwner); err != nil {
+		r.writeUnsure(p.cred)
 		if apierrors.IsConflict(err) {
 			p.stale = true
 			return nil
 		}
 		return client.IgnoreNotFound(err)
 	}
+	r.wroteCredential(p.cred)
 	r.emitEvents(p) // only for a transition that was written
 	recordCredential(p.cred)
 	return nil
+}
+
+// statusPatch replaces the whole status, on condition that the credential is
+// still at the resourceVersion the pass read: the API server refuses it with a
+// Conflict otherwise, so a pass that read a stale cache never writes an older
+// status over a newer one. It marshals the status alone, where a merge patch
+// marshals the whole object twice and diffs the two.
+func statusPatch(resourceVersion string, st *v1alpha1.AprimoCredentialStatus) (client.Patch, error) {
+	type op struct {
+		Op    string `json:"op"`
+		Path  string `json:"path"`
+		Value any    `json:"value"`
+	}
+	data, err := json.Marshal([]op{
+		{Op: "replace", Path: "/metadata/resourceVersion", Value: resourceVersion},
+		{Op: "add", Path: "/status", Value: st}, // add replaces a status that exists
+	})
+	if err != nil {
+		return nil, err
+	}
+	return client.RawPatch(types.JSONPatchType, data), nil
 }
 
 // emitEvents emits a Warning on each new failure reason, and a Normal event on

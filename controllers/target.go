@@ -34,6 +34,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/aprimo-credential-operator/aprimo-credential-operator/api/v1alpha1"
@@ -237,5 +238,10 @@ func (r *AprimoCredentialReconciler) applyTarget(ctx context.Context, cred *v1al
 			return false, nil
 		}
 	}
-	return true, r.Apply(ctx, desired, client.FieldOwner(FieldOwner), client.ForceOwnership)
+	if err := r.Apply(ctx, desired, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+		r.writeUnsure(cred)
+		return true, err
+	}
+	r.wroteTarget(cred, ptr.Deref(desired.ResourceVersion, "")) // Apply read the answer into desired
+	return true, nil
 }
