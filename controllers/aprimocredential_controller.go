@@ -227,6 +227,9 @@ func (r *AprimoCredentialReconciler) cacheIsFresh(ctx context.Context, p *pass) 
 	if err := r.APIReader.Get(ctx, client.ObjectKeyFromObject(p.cred), live); err != nil {
 		return false, client.IgnoreNotFound(err)
 	}
+	if p.stored.live { // this pass already read the target Secret from the API server: a new credential's
+		return live.ResourceVersion == p.cred.ResourceVersion, nil
+	}
 	target := &corev1.Secret{}
 	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: p.cred.Namespace, Name: p.cred.TargetName()}, target)
 	if err != nil && !apierrors.IsNotFound(err) {

@@ -60,6 +60,7 @@ type storedToken struct {
 	expiresAt time.Time
 	inputs    string
 	served    string // the force-refresh request this token served
+	live      bool   // read from the API server, not from the cache
 }
 
 // observeTarget reads the target Secret. Only Secrets with the operator's
@@ -69,11 +70,12 @@ func (r *AprimoCredentialReconciler) observeTarget(ctx context.Context, cred *v1
 	key := types.NamespacedName{Namespace: cred.Namespace, Name: cred.TargetName()}
 	s := &corev1.Secret{}
 	err := r.Get(ctx, key, s)
-	if apierrors.IsNotFound(err) {
+	live := apierrors.IsNotFound(err)
+	if live {
 		err = r.APIReader.Get(ctx, key, s)
 	}
 	if apierrors.IsNotFound(err) {
-		return &storedToken{}, nil, nil
+		return &storedToken{live: live}, nil, nil
 	}
 	if err != nil {
 		return nil, nil, err
@@ -81,7 +83,9 @@ func (r *AprimoCredentialReconciler) observeTarget(ctx context.Context, cred *v1
 	if f := notOwned(s, cred); f != nil {
 		return &storedToken{}, f, nil
 	}
-	return parseStoredToken(s), nil, nil
+	t := parseStoredToken(s)
+	t.live = live
+	return t, nil, nil
 }
 
 // notOwned is the conflict of a target Secret this credential does not control.

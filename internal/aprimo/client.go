@@ -43,6 +43,9 @@ const (
 	defaultTimeout      = 10 * time.Second
 	defaultMaxBodyBytes = 1 << 20
 	userAgent           = "aprimo-credential-operator"
+	// maxIdleConnsPerHost covers the manager's concurrent token requests to
+	// one host: --max-concurrent-reconciles is 32 by default.
+	maxIdleConnsPerHost = 64
 )
 
 // Options configure a Client. The zero value is usable.
@@ -122,6 +125,11 @@ func defaultTransport(roots *x509.CertPool, proxy func(*http.Request) (*url.URL,
 	}
 	// TLS 1.2 at least, whatever Go's default; roots nil means the system's.
 	t.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	// Over HTTP/1.1, keep the connections of a renewal wave for the next one
+	// (Go keeps 2 per host by default and closes the rest, so each wave paid
+	// a TLS handshake per concurrent request beyond 2). HTTP/2 multiplexes
+	// one connection and is not affected.
+	t.MaxIdleConnsPerHost = maxIdleConnsPerHost
 	return t
 }
 
