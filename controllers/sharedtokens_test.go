@@ -31,7 +31,7 @@ var _ = Describe("Credentials sharing one Aprimo client", func() {
 	const k = 4
 
 	It("share one token request per rotation, and each writes its own Secret", func() {
-		// 20s tokens renew 10s before expiry, with at most 1s of jitter.
+		// 20s tokens renew 10s before expiry, spread over up to 4s earlier.
 		w := newWorld(aprimotest.Registration{TokenLifetime: 20 * time.Second})
 		names := make([]string, k)
 		for i := range names {

@@ -134,9 +134,12 @@ type AprimoCredentialSpec struct {
 	// +optional
 	Target TargetSecret `json:"target,omitzero"`
 
-	// renewBefore is how long before expiry the token is refreshed. Default: one
-	// third of the lifetime Aprimo granted. Clamped to between 10s and 90% of that
-	// lifetime.
+	// renewBefore is how long before expiry the token is refreshed at the latest.
+	// Default: one third of the lifetime Aprimo granted. Clamped to between 10s
+	// and 90% of that lifetime. Refreshes are spread over up to 20% of the
+	// lifetime earlier than that (less where renewBefore leaves no room), at a
+	// point fixed per credential and token, so that many credentials do not
+	// come due in the same second.
 	// +optional
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`

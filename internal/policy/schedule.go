@@ -30,16 +30,23 @@ const (
 	// than 10s before expiry, never earlier than 10% into the lifetime.
 	MinRenewBefore         = 10 * time.Second
 	MaxRenewBeforeFraction = 0.9
-	// MaxJitterFraction spreads refreshes of many credentials: up to 5% of the
-	// lifetime earlier, so thousands do not refresh in the same second.
-	MaxJitterFraction = 0.05
+	// SpreadFraction is the renewal window: a token is refreshed at a point
+	// spread over up to 20% of its lifetime before expiresAt - renewBefore,
+	// so credentials that share an expiry (one shared client's, or a batch
+	// created at once) do not all come due in the same seconds. 60s tokens
+	// spread over 12s, 5m tokens over 60s. The cost is rotating 10% of the
+	// lifetime earlier on average.
+	SpreadFraction = 0.2
+	// MinHeldFraction keeps the spread from renewing a token in the first 5%
+	// of its lifetime, where a long renewBefore leaves no room for it.
+	MinHeldFraction = 0.05
 	// MinRequeue is the floor of every wait, so a schedule never spins.
 	MinRequeue = time.Second
 )
 
 // RenewBefore returns how long before expiry a token with this lifetime is
-// refreshed: the requested value (default one third of the lifetime), clamped
-// to between MinRenewBefore and 90% of the lifetime.
+// refreshed at the latest: the requested value (default one third of the
+// lifetime), clamped to between MinRenewBefore and 90% of the lifetime.
 func RenewBefore(lifetime, requested time.Duration) time.Duration {
 	rb := requested
 	if rb <= 0 {
@@ -54,16 +61,27 @@ func RenewBefore(lifetime, requested time.Duration) time.Duration {
 	return rb
 }
 
+// Spread returns how much earlier than expiresAt - renewBefore a token with
+// this lifetime may be refreshed: SpreadFraction of the lifetime, less where
+// renewBefore leaves under MinHeldFraction of the lifetime before it.
+func Spread(lifetime, renewBefore time.Duration) time.Duration {
+	room := lifetime - renewBefore - time.Duration(float64(lifetime)*MinHeldFraction)
+	return max(min(time.Duration(float64(lifetime)*SpreadFraction), room), 0)
+}
+
 // RenewalTime returns when a token issued at issuedAt and expiring at expiresAt
-// is refreshed. The jitter is derived from seed (the credential's UID) and the
-// expiry, so the same token always gets the same time, also after a restart.
+// is refreshed: a point in [expiresAt - renewBefore - Spread, expiresAt -
+// renewBefore] derived from seed (the credential's UID) and the expiry, so
+// the same token always gets the same time, also after a restart, and
+// credentials holding tokens of the same expiry get different times.
 func RenewalTime(issuedAt, expiresAt time.Time, renewBefore time.Duration, seed string) time.Time {
 	lifetime := expiresAt.Sub(issuedAt)
 	if lifetime <= 0 {
 		return expiresAt
 	}
-	jitter := time.Duration(float64(lifetime) * MaxJitterFraction * unitHash(seed, expiresAt))
-	t := expiresAt.Add(-RenewBefore(lifetime, renewBefore)).Add(-jitter).Truncate(time.Second)
+	rb := RenewBefore(lifetime, renewBefore)
+	jitter := time.Duration(float64(Spread(lifetime, rb)) * unitHash(seed, expiresAt))
+	t := expiresAt.Add(-rb).Add(-jitter).Truncate(time.Second)
 	if t.Before(issuedAt) {
 		// Truncating can cross issuedAt when the lifetime is under 20s.
 		return issuedAt

@@ -89,33 +89,39 @@ func TestRenewalTime(t *testing.T) {
 		lifetime    time.Duration
 		renewBefore time.Duration
 		seed        string
-		// Window, derived by hand: [expiresAt - renewBefore - 5% lifetime, expiresAt - renewBefore],
+		// Window, derived by hand: [expiresAt - renewBefore - Spread, expiresAt - renewBefore],
+		// Spread being 20% of the lifetime where renewBefore leaves room for it,
 		// the lower end truncated to the second, as offsets from issuedAt.
 		wantEarliest time.Duration
 		wantLatest   time.Duration
 		// wantWhole is true when the result must be a whole second.
 		wantWhole bool
 	}{
-		"one-hour token renews 20m to 23m before expiry by default": {
+		"one-hour token renews 20m to 32m before expiry by default": {
 			issuedAt: t0, lifetime: time.Hour, seed: "uid-a",
-			wantEarliest: 37 * time.Minute, wantLatest: 40 * time.Minute, wantWhole: true,
+			wantEarliest: 28 * time.Minute, wantLatest: 40 * time.Minute, wantWhole: true,
 		},
-		"one-hour token with renewBefore 5m renews 5m to 8m before expiry": {
+		"one-hour token with renewBefore 5m renews 5m to 17m before expiry": {
 			issuedAt: t0, lifetime: time.Hour, renewBefore: 5 * time.Minute, seed: "uid-b",
-			wantEarliest: 52 * time.Minute, wantLatest: 55 * time.Minute, wantWhole: true,
+			wantEarliest: 43 * time.Minute, wantLatest: 55 * time.Minute, wantWhole: true,
 		},
-		"renewBefore longer than allowed is capped at 54m of a one-hour token": {
+		"one-hour token with renewBefore 45m spreads over the 12m left before 3m": {
+			issuedAt: t0, lifetime: time.Hour, renewBefore: 45 * time.Minute, seed: "uid-b2",
+			wantEarliest: 3 * time.Minute, wantLatest: 15 * time.Minute, wantWhole: true,
+		},
+		"renewBefore longer than allowed is capped at 54m of a one-hour token, spread over 3m": {
 			issuedAt: t0, lifetime: time.Hour, renewBefore: 59 * time.Minute, seed: "uid-c",
 			wantEarliest: 3 * time.Minute, wantLatest: 6 * time.Minute, wantWhole: true,
 		},
-		"one-day token renews 8h to 9h12m before expiry": {
+		"one-day token renews 8h to 12h48m before expiry": {
 			issuedAt: t0, lifetime: 24 * time.Hour, seed: "uid-d",
-			wantEarliest: 14*time.Hour + 48*time.Minute, wantLatest: 16 * time.Hour, wantWhole: true,
+			wantEarliest: 11*time.Hour + 12*time.Minute, wantLatest: 16 * time.Hour, wantWhole: true,
 		},
-		"12s token renews 10s to 10.6s before expiry": {
-			// renewBefore 10s, jitter up to 0.6s: [1.4s, 2s] after issue, truncated -> [1s, 2s].
+		"12s token renews 10s to 11.4s before expiry": {
+			// renewBefore 10s, spread up to 1.4s (5% of 12s held first): [0.6s, 2s]
+			// after issue, truncated -> [0s, 2s].
 			issuedAt: t0, lifetime: 12 * time.Second, seed: "uid-e",
-			wantEarliest: time.Second, wantLatest: 2 * time.Second, wantWhole: true,
+			wantEarliest: 0, wantLatest: 2 * time.Second, wantWhole: true,
 		},
 		"5s token renews 4.5s to 4.75s before expiry": {
 			// renewBefore 4.5s, jitter up to 0.25s: [0.25s, 0.5s] after issue, truncated -> issue time.
@@ -123,9 +129,9 @@ func TestRenewalTime(t *testing.T) {
 			wantEarliest: 0, wantLatest: 500 * time.Millisecond, wantWhole: true,
 		},
 		"sub-second issue time: result is truncated to the second": {
-			// 1h token issued at .7s: window [37m0.7s, 40m0.7s], truncated lower end 37m0.0s.
+			// 1h token issued at .7s: window [28m0.7s, 40m0.7s], truncated lower end 28m0.0s.
 			issuedAt: t0.Add(700 * time.Millisecond), lifetime: time.Hour, seed: "uid-g",
-			wantEarliest: 37*time.Minute - 700*time.Millisecond, wantLatest: 40 * time.Minute, wantWhole: true,
+			wantEarliest: 28*time.Minute - 700*time.Millisecond, wantLatest: 40 * time.Minute, wantWhole: true,
 		},
 		"sub-second issue time and short lifetime: never before issuedAt": {
 			// 5s token issued at x+0.5s: renewBefore 4.5s, jitter up to 0.25s, so renewal in
@@ -226,8 +232,8 @@ func TestRenewalTimeIsTheSameAfterARestart(t *testing.T) {
 func TestRenewalTimeSpreadsCredentials(t *testing.T) {
 	const n = 100
 	expiresAt := t0.Add(time.Hour)
-	// Window by hand: renewBefore 20m, jitter up to 3m.
-	earliest, latest := t0.Add(37*time.Minute), t0.Add(40*time.Minute)
+	// Window by hand: renewBefore 20m, spread up to 12m.
+	earliest, latest := t0.Add(28*time.Minute), t0.Add(40*time.Minute)
 
 	tests := map[string]struct {
 		seed      func(i int) string
@@ -252,7 +258,7 @@ func TestRenewalTimeSpreadsCredentials(t *testing.T) {
 				got := RenewalTime(issued, exp, 0, tc.seed(i))
 				shift := exp.Sub(expiresAt)
 				if got.Before(earliest.Add(shift)) || got.After(latest.Add(shift)) {
-					t.Errorf("credential %d: RenewalTime = expiresAt-%v, want between 20m and 23m before expiry", i, exp.Sub(got))
+					t.Errorf("credential %d: RenewalTime = expiresAt-%v, want between 20m and 32m before expiry", i, exp.Sub(got))
 				}
 				distinct[exp.Sub(got)] = true
 			}
@@ -260,6 +266,72 @@ func TestRenewalTimeSpreadsCredentials(t *testing.T) {
 				t.Errorf("%d credentials got %d distinct renewal times, want more than 1", n, len(distinct))
 			}
 			t.Logf("%d credentials, %d distinct renewal times", n, len(distinct))
+		})
+	}
+}
+
+func TestSpread(t *testing.T) {
+	tests := map[string]struct {
+		lifetime    time.Duration
+		renewBefore time.Duration
+		want        time.Duration
+	}{
+		"60s token, default renewBefore 20s: 20% of the lifetime": {
+			lifetime: time.Minute, renewBefore: 20 * time.Second, want: 12 * time.Second,
+		},
+		"5m token, default renewBefore 100s: 20% of the lifetime": {
+			lifetime: 5 * time.Minute, renewBefore: 100 * time.Second, want: time.Minute,
+		},
+		"1h token, renewBefore 50m: only the 7m left above 5% of the lifetime": {
+			lifetime: time.Hour, renewBefore: 50 * time.Minute, want: 7 * time.Minute,
+		},
+		"1h token, renewBefore at its 90% cap: 5% of the lifetime": {
+			lifetime: time.Hour, renewBefore: 54 * time.Minute, want: 3 * time.Minute,
+		},
+		"renewBefore past the lifetime leaves no room: no spread": {
+			lifetime: 10 * time.Second, renewBefore: 10 * time.Second, want: 0,
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := Spread(tc.lifetime, tc.renewBefore); got != tc.want {
+				t.Errorf("Spread(%v, %v) = %v, want %v", tc.lifetime, tc.renewBefore, got, tc.want)
+			}
+		})
+	}
+}
+
+// The peer's load: 1,000 credentials of one Aprimo client hold the same
+// token, so only their UIDs tell their renewals apart. Spread over 12s
+// (60s tokens), no second gets more than 1.5 times its share (1000/12);
+// with 5% (3s) it was about 333 a second, more than the API server here
+// writes (about 300 writes a second, 2 per rotation).
+func TestRenewalTimeSpreadsASharedClientsCredentials(t *testing.T) {
+	const n = 1000
+	tests := map[string]struct {
+		lifetime  time.Duration
+		wantPerS  int // at most this many due in any one second
+		wantSlots int // at least this many distinct seconds
+	}{
+		"60s tokens: 12s window": {lifetime: time.Minute, wantPerS: 125, wantSlots: 12},
+		"5m tokens: 60s window":  {lifetime: 5 * time.Minute, wantPerS: 30, wantSlots: 60},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			expiresAt := t0.Add(tc.lifetime)
+			perSecond := map[time.Time]int{}
+			for i := range n {
+				perSecond[RenewalTime(t0, expiresAt, 0, fmt.Sprintf("0b5e-uid-%04d", i))]++
+			}
+			busiest := 0
+			for _, c := range perSecond {
+				busiest = max(busiest, c)
+			}
+			t.Logf("busiest second %d, %d distinct seconds", busiest, len(perSecond))
+			if busiest > tc.wantPerS || len(perSecond) < tc.wantSlots {
+				t.Errorf("%d credentials: busiest second has %d, over %d distinct seconds; want at most %d, over at least %d",
+					n, busiest, len(perSecond), tc.wantPerS, tc.wantSlots)
+			}
 		})
 	}
 }
@@ -310,7 +382,12 @@ func FuzzRenewalTime(f *testing.F) {
 		if got.Before(issuedAt) {
 			t.Errorf("lifetime %v: RenewalTime = issuedAt%v, want not before issuedAt", lifetime, got.Sub(issuedAt))
 		}
-		if latest := expiresAt.Add(-RenewBefore(lifetime, renewBefore)); got.After(latest) {
+		rb := RenewBefore(lifetime, renewBefore)
+		if earliest := expiresAt.Add(-rb - Spread(lifetime, rb)).Add(-time.Second); got.Before(earliest) {
+			t.Errorf("lifetime %v: RenewalTime = expiresAt-%v, want at most renewBefore %v + spread %v (+1s truncation) before expiry",
+				lifetime, expiresAt.Sub(got), rb, Spread(lifetime, rb))
+		}
+		if latest := expiresAt.Add(-rb); got.After(latest) {
 			t.Errorf("lifetime %v: RenewalTime = expiresAt-%v, want at least renewBefore %v before expiry",
 				lifetime, expiresAt.Sub(got), RenewBefore(lifetime, renewBefore))
 		}
