@@ -200,7 +200,7 @@ func (r *AprimoCredentialReconciler) observe(p *pass) policy.Observation {
 		RefreshRequested: refreshRequested(p),
 	}
 	if o.HasToken {
-		o.TokenRenewal = r.renewalTime(p.cred, p.stored.issuedAt, p.stored.expiresAt)
+		o.TokenRenewal = r.renewalTime(p.cred, p.stored.secret, p.stored.issuedAt, p.stored.expiresAt)
 	}
 	if st.RenewalTime != nil {
 		o.NextAttempt = st.RenewalTime.Time
@@ -279,7 +279,7 @@ func (r *AprimoCredentialReconciler) store(ctx context.Context, p *pass, tok *ap
 	// The Secret keeps whole seconds; schedule from the same values, so a
 	// later pass that reads them back computes the same renewal time.
 	issuedAt, expiresAt := tok.IssuedAt.Truncate(time.Second), tok.ExpiresAt.Truncate(time.Second)
-	renewal := r.renewalTime(p.cred, issuedAt, expiresAt)
+	renewal := r.renewalTime(p.cred, p.stored.secret, issuedAt, expiresAt)
 	r.markIssued(p, issuedAt, expiresAt, renewal)
 	logf.FromContext(ctx).Info("Refreshed token", "credential", klog.KObj(p.cred), "secret", p.cred.TargetName(),
 		"expiresAt", tok.ExpiresAt.UTC().Format(time.RFC3339), "renewalTime", renewal.UTC().Format(time.RFC3339))
@@ -329,13 +329,15 @@ func (r *AprimoCredentialReconciler) failRequest(p *pass, err error) (ctrl.Resul
 	return requeueAt(p.now, r.markFailed(p, fromTokenError(p.cred, err))), nil
 }
 
-// renewalTime is when a token of this credential is refreshed.
-func (r *AprimoCredentialReconciler) renewalTime(cred *v1alpha1.AprimoCredential, issuedAt, expiresAt time.Time) time.Time {
+// renewalTime is when a token of this credential is refreshed; target is the
+// Secret that holds it or will hold it, nil if the token creates it.
+func (r *AprimoCredentialReconciler) renewalTime(cred *v1alpha1.AprimoCredential, target *corev1.Secret, issuedAt, expiresAt time.Time) time.Time {
 	var renewBefore time.Duration
 	if cred.Spec.RenewBefore != nil {
 		renewBefore = cred.Spec.RenewBefore.Duration
 	}
-	return policy.RenewalTime(issuedAt, expiresAt, renewBefore, string(cred.UID))
+	first := target == nil || policy.IsFirstToken(issuedAt, target.CreationTimestamp.Time)
+	return policy.RenewalTime(issuedAt, expiresAt, renewBefore, string(cred.UID), first)
 }
 
 // failedInputs is the inputs hash of the credential's last failed attempt, "" if unknown.

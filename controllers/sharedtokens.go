@@ -107,7 +107,7 @@ func (r *AprimoCredentialReconciler) clientCredentials(ctx context.Context, p *p
 	key := sharedClientKey(cred.TokenEndpoint(), c.clientID, c.clientSecret, cred.Spec.Scopes)
 	usable := func(tok *aprimo.Token) bool {
 		issued, expires := tok.IssuedAt.Truncate(time.Second), tok.ExpiresAt.Truncate(time.Second)
-		return r.renewalTime(cred, issued, expires).After(p.now)
+		return r.renewalTime(cred, p.stored.secret, issued, expires).After(p.now)
 	}
 	// A forced refresh, or a target Secret someone edited, gets a token of its own.
 	fresh := refreshRequested(p) || (p.stored.secret != nil && !p.stored.valid)

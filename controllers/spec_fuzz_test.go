@@ -78,7 +78,7 @@ func FuzzRunTimeSpecChecks(f *testing.F) {
 
 		lifetime := time.Duration(lifetimeNs % int64(48*time.Hour))
 		expiresAt := issuedAt.Add(lifetime)
-		renewal := r.renewalTime(cred, issuedAt, expiresAt)
+		renewal := r.renewalTime(cred, nil, issuedAt, expiresAt)
 		if lifetime > 0 && (renewal.Before(issuedAt) || !renewal.Before(expiresAt)) {
 			t.Errorf("lifetime %s, renewBefore %s: renewal at %s is outside the token's life", lifetime, time.Duration(renewBeforeNs), renewal.Sub(issuedAt))
 		}

@@ -137,9 +137,10 @@ type AprimoCredentialSpec struct {
 	// renewBefore is how long before expiry the token is refreshed at the latest.
 	// Default: one third of the lifetime Aprimo granted. Clamped to between 10s
 	// and 90% of that lifetime. Refreshes are spread over up to 20% of the
-	// lifetime earlier than that (less where renewBefore leaves no room), at a
+	// lifetime earlier than that (a credential's first token wider), at a
 	// point fixed per credential and token, so that many credentials do not
-	// come due in the same second.
+	// come due in the same second; a token is always held for 5% of its
+	// lifetime at least.
 	// +optional
 	// +kubebuilder:validation:Type=string
 	// +kubebuilder:validation:Pattern=`^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`

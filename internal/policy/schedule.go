@@ -69,18 +69,43 @@ func Spread(lifetime, renewBefore time.Duration) time.Duration {
 	return max(min(time.Duration(float64(lifetime)*SpreadFraction), room), 0)
 }
 
+// FirstSpread is Spread for a credential's first token: half the time
+// between issue and expiresAt - renewBefore (so between one and two thirds of
+// the lifetime by default), if that is wider. Credentials created at once get
+// their first tokens as fast as the token rate limit allows (100 a second by
+// default), so with Spread alone their first renewals would come due about as
+// bunched as their creation. Starting no earlier than halfway keeps those
+// renewals clear of the creation burst itself. It costs one earlier rotation
+// in the life of a credential; later tokens inherit the spread.
+func FirstSpread(lifetime, renewBefore time.Duration) time.Duration {
+	room := lifetime - renewBefore - time.Duration(float64(lifetime)*MinHeldFraction)
+	return max(Spread(lifetime, renewBefore), min(room, (lifetime-renewBefore)/2))
+}
+
+// IsFirstToken reports whether a token issued at issuedAt is the one its
+// target Secret, created at secretCreated, was created with: the request
+// is sent before the Secret is created, every later one after.
+func IsFirstToken(issuedAt, secretCreated time.Time) bool {
+	return !issuedAt.After(secretCreated)
+}
+
 // RenewalTime returns when a token issued at issuedAt and expiring at expiresAt
 // is refreshed: a point in [expiresAt - renewBefore - Spread, expiresAt -
-// renewBefore] derived from seed (the credential's UID) and the expiry, so
-// the same token always gets the same time, also after a restart, and
-// credentials holding tokens of the same expiry get different times.
-func RenewalTime(issuedAt, expiresAt time.Time, renewBefore time.Duration, seed string) time.Time {
+// renewBefore] (FirstSpread for a credential's first token) derived from seed
+// (the credential's UID) and the expiry, so the same token always gets the
+// same time, also after a restart, and credentials holding tokens of the same
+// expiry get different times.
+func RenewalTime(issuedAt, expiresAt time.Time, renewBefore time.Duration, seed string, first bool) time.Time {
 	lifetime := expiresAt.Sub(issuedAt)
 	if lifetime <= 0 {
 		return expiresAt
 	}
 	rb := RenewBefore(lifetime, renewBefore)
-	jitter := time.Duration(float64(Spread(lifetime, rb)) * unitHash(seed, expiresAt))
+	spread := Spread(lifetime, rb)
+	if first {
+		spread = FirstSpread(lifetime, rb)
+	}
+	jitter := time.Duration(float64(spread) * unitHash(seed, expiresAt))
 	t := expiresAt.Add(-rb).Add(-jitter).Truncate(time.Second)
 	if t.Before(issuedAt) {
 		// Truncating can cross issuedAt when the lifetime is under 20s.

@@ -89,6 +89,7 @@ func TestRenewalTime(t *testing.T) {
 		lifetime    time.Duration
 		renewBefore time.Duration
 		seed        string
+		first       bool
 		// Window, derived by hand: [expiresAt - renewBefore - Spread, expiresAt - renewBefore],
 		// Spread being 20% of the lifetime where renewBefore leaves room for it,
 		// the lower end truncated to the second, as offsets from issuedAt.
@@ -145,6 +146,19 @@ func TestRenewalTime(t *testing.T) {
 			issuedAt: t0.Add(500 * time.Millisecond), lifetime: 2 * time.Second, seed: "uid-i",
 			wantEarliest: 0, wantLatest: 200 * time.Millisecond,
 		},
+		"first one-hour token renews 20m to 40m before expiry": {
+			// Half of the 40m between issue and expiry - renewBefore.
+			issuedAt: t0, lifetime: time.Hour, seed: "uid-k", first: true,
+			wantEarliest: 20 * time.Minute, wantLatest: 40 * time.Minute, wantWhole: true,
+		},
+		"first 60s token renews 20s to 40s before expiry": {
+			issuedAt: t0, lifetime: time.Minute, seed: "uid-l", first: true,
+			wantEarliest: 20 * time.Second, wantLatest: 40 * time.Second, wantWhole: true,
+		},
+		"first token with renewBefore at its 90% cap: the same 3m as any other": {
+			issuedAt: t0, lifetime: time.Hour, renewBefore: 59 * time.Minute, seed: "uid-m", first: true,
+			wantEarliest: 3 * time.Minute, wantLatest: 6 * time.Minute, wantWhole: true,
+		},
 		"sub-second issue time and 1s lifetime: never before issuedAt": {
 			issuedAt: t0.Add(900 * time.Millisecond), lifetime: time.Second, seed: "uid-j",
 			wantEarliest: 0, wantLatest: 100 * time.Millisecond,
@@ -153,7 +167,7 @@ func TestRenewalTime(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			expiresAt := tc.issuedAt.Add(tc.lifetime)
-			got := RenewalTime(tc.issuedAt, expiresAt, tc.renewBefore, tc.seed)
+			got := RenewalTime(tc.issuedAt, expiresAt, tc.renewBefore, tc.seed, tc.first)
 
 			earliest, latest := tc.issuedAt.Add(tc.wantEarliest), tc.issuedAt.Add(tc.wantLatest)
 			if got.Before(earliest) || got.After(latest) {
@@ -169,7 +183,7 @@ func TestRenewalTime(t *testing.T) {
 			if tc.wantWhole && got.Nanosecond() != 0 {
 				t.Errorf("RenewalTime = %v is not a whole second", got)
 			}
-			if again := RenewalTime(tc.issuedAt, expiresAt, tc.renewBefore, tc.seed); !again.Equal(got) {
+			if again := RenewalTime(tc.issuedAt, expiresAt, tc.renewBefore, tc.seed, tc.first); !again.Equal(got) {
 				t.Errorf("RenewalTime is not deterministic: %v then %v", got, again)
 			}
 		})
@@ -193,7 +207,7 @@ func TestRenewalTimeWithoutLifetimeIsExpiry(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			if got := RenewalTime(tc.issuedAt, tc.expiresAt, 0, "uid"); !got.Equal(tc.expiresAt) {
+			if got := RenewalTime(tc.issuedAt, tc.expiresAt, 0, "uid", false); !got.Equal(tc.expiresAt) {
 				t.Errorf("RenewalTime = %v, want expiresAt %v", got, tc.expiresAt)
 			}
 		})
@@ -204,7 +218,7 @@ func TestRenewalTimeIsTheSameAfterARestart(t *testing.T) {
 	// A restarted operator reads the expiry back from the Secret, possibly in
 	// another time zone and without monotonic clock reading: same answer.
 	expiresAt := t0.Add(time.Hour)
-	want := RenewalTime(t0, expiresAt, 0, "4c9b1c1e-uid")
+	want := RenewalTime(t0, expiresAt, 0, "4c9b1c1e-uid", false)
 
 	tests := map[string]struct {
 		issuedAt  time.Time
@@ -222,7 +236,7 @@ func TestRenewalTimeIsTheSameAfterARestart(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			if got := RenewalTime(tc.issuedAt, tc.expiresAt, 0, "4c9b1c1e-uid"); !got.Equal(want) {
+			if got := RenewalTime(tc.issuedAt, tc.expiresAt, 0, "4c9b1c1e-uid", false); !got.Equal(want) {
 				t.Errorf("RenewalTime = %v, want %v", got, want)
 			}
 		})
@@ -255,7 +269,7 @@ func TestRenewalTimeSpreadsCredentials(t *testing.T) {
 			for i := range n {
 				exp := tc.expiresAt(i)
 				issued := exp.Add(-time.Hour)
-				got := RenewalTime(issued, exp, 0, tc.seed(i))
+				got := RenewalTime(issued, exp, 0, tc.seed(i), false)
 				shift := exp.Sub(expiresAt)
 				if got.Before(earliest.Add(shift)) || got.After(latest.Add(shift)) {
 					t.Errorf("credential %d: RenewalTime = expiresAt-%v, want between 20m and 32m before expiry", i, exp.Sub(got))
@@ -321,7 +335,7 @@ func TestRenewalTimeSpreadsASharedClientsCredentials(t *testing.T) {
 			expiresAt := t0.Add(tc.lifetime)
 			perSecond := map[time.Time]int{}
 			for i := range n {
-				perSecond[RenewalTime(t0, expiresAt, 0, fmt.Sprintf("0b5e-uid-%04d", i))]++
+				perSecond[RenewalTime(t0, expiresAt, 0, fmt.Sprintf("0b5e-uid-%04d", i), false)]++
 			}
 			busiest := 0
 			for _, c := range perSecond {
@@ -331,6 +345,49 @@ func TestRenewalTimeSpreadsASharedClientsCredentials(t *testing.T) {
 			if busiest > tc.wantPerS || len(perSecond) < tc.wantSlots {
 				t.Errorf("%d credentials: busiest second has %d, over %d distinct seconds; want at most %d, over at least %d",
 					n, busiest, len(perSecond), tc.wantPerS, tc.wantSlots)
+			}
+		})
+	}
+}
+
+// 5,000 credentials created at once get their first tokens at the default
+// token rate limit, 100 a second, so over 50s. Their first renewals come due
+// as bunched as that unless the window is wider than 50s: with Spread alone
+// (60s for 5m tokens) the wave still peaks at about 5000/60 = 83 a second,
+// with FirstSpread (100s) at about 5000/100 = 50; the steady rate is 5000
+// per 170s (29 a second).
+func TestFirstRenewalsOfABatchCreatedAtOnce(t *testing.T) {
+	const n, perSecond = 5000, 100
+	due := map[time.Time]int{}
+	for i := range n {
+		issued := t0.Add(time.Duration(i) * time.Second / perSecond).Truncate(time.Second)
+		due[RenewalTime(issued, issued.Add(5*time.Minute), 0, fmt.Sprintf("batch-uid-%04d", i), true)]++
+	}
+	busiest := 0
+	for _, c := range due {
+		busiest = max(busiest, c)
+	}
+	// 62 with these UIDs (the 50 a second plateau, and chance); with Spread
+	// alone the same batch peaks at 107.
+	if busiest > 65 {
+		t.Errorf("busiest second has %d first renewals, want at most 65", busiest)
+	}
+}
+
+func TestIsFirstToken(t *testing.T) {
+	created := t0.Add(2 * time.Second)
+	tests := map[string]struct {
+		issuedAt time.Time
+		want     bool
+	}{
+		"issued before the Secret was created: its first":        {issuedAt: t0, want: true},
+		"issued in the second the Secret was created: its first": {issuedAt: created, want: true},
+		"issued after the Secret was created: a later one":       {issuedAt: created.Add(time.Second), want: false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := IsFirstToken(tc.issuedAt, created); got != tc.want {
+				t.Errorf("IsFirstToken = %v, want %v", got, tc.want)
 			}
 		})
 	}
@@ -361,35 +418,47 @@ func FuzzRenewalTime(f *testing.F) {
 		// Keep issuedAt within a few centuries of 1970 so that expiresAt.Sub(issuedAt)
 		// gives the lifetime back without saturating.
 		issuedAt := time.Unix(issuedSec%(1<<34), issuedNsec%int64(time.Second)).UTC()
-		lifetime := time.Duration(lifetimeNs)
-		expiresAt := issuedAt.Add(lifetime)
-		renewBefore := time.Duration(renewBeforeNs)
-
-		got := RenewalTime(issuedAt, expiresAt, renewBefore, seed)
-
-		if again := RenewalTime(issuedAt, expiresAt, renewBefore, seed); !again.Equal(got) {
-			t.Errorf("RenewalTime is not deterministic: %v then %v", got, again)
-		}
-		if lifetime <= 0 {
-			if !got.Equal(expiresAt) {
-				t.Errorf("lifetime %v: RenewalTime = %v, want expiresAt %v", lifetime, got, expiresAt)
-			}
-			return
-		}
-		if got.After(expiresAt) {
-			t.Errorf("lifetime %v: RenewalTime = expiresAt+%v, want not after expiresAt", lifetime, got.Sub(expiresAt))
-		}
-		if got.Before(issuedAt) {
-			t.Errorf("lifetime %v: RenewalTime = issuedAt%v, want not before issuedAt", lifetime, got.Sub(issuedAt))
-		}
-		rb := RenewBefore(lifetime, renewBefore)
-		if earliest := expiresAt.Add(-rb - Spread(lifetime, rb)).Add(-time.Second); got.Before(earliest) {
-			t.Errorf("lifetime %v: RenewalTime = expiresAt-%v, want at most renewBefore %v + spread %v (+1s truncation) before expiry",
-				lifetime, expiresAt.Sub(got), rb, Spread(lifetime, rb))
-		}
-		if latest := expiresAt.Add(-rb); got.After(latest) {
-			t.Errorf("lifetime %v: RenewalTime = expiresAt-%v, want at least renewBefore %v before expiry",
-				lifetime, expiresAt.Sub(got), RenewBefore(lifetime, renewBefore))
+		lifetime, renewBefore := time.Duration(lifetimeNs), time.Duration(renewBeforeNs)
+		for _, first := range []bool{false, true} {
+			checkRenewalTime(t, issuedAt, lifetime, renewBefore, seed, first)
 		}
 	})
+}
+
+func checkRenewalTime(t *testing.T, issuedAt time.Time, lifetime, renewBefore time.Duration, seed string, first bool) {
+	t.Helper()
+	expiresAt := issuedAt.Add(lifetime)
+	got := RenewalTime(issuedAt, expiresAt, renewBefore, seed, first)
+
+	if again := RenewalTime(issuedAt, expiresAt, renewBefore, seed, first); !again.Equal(got) {
+		t.Errorf("RenewalTime is not deterministic: %v then %v", got, again)
+	}
+	if lifetime <= 0 {
+		if !got.Equal(expiresAt) {
+			t.Errorf("lifetime %v: RenewalTime = %v, want expiresAt %v", lifetime, got, expiresAt)
+		}
+		return
+	}
+	if got.After(expiresAt) {
+		t.Errorf("lifetime %v: RenewalTime = expiresAt+%v, want not after expiresAt", lifetime, got.Sub(expiresAt))
+	}
+	if got.Before(issuedAt) {
+		t.Errorf("lifetime %v: RenewalTime = issuedAt%v, want not before issuedAt", lifetime, got.Sub(issuedAt))
+	}
+	rb := RenewBefore(lifetime, renewBefore)
+	spread := Spread(lifetime, rb)
+	if first {
+		spread = FirstSpread(lifetime, rb)
+	}
+	if earliest := expiresAt.Add(-rb - spread).Add(-time.Second); got.Before(earliest) {
+		t.Errorf("lifetime %v, first %v: RenewalTime = expiresAt-%v, want at most renewBefore %v + spread %v (+1s truncation) before expiry",
+			lifetime, first, expiresAt.Sub(got), rb, spread)
+	}
+	if held := time.Duration(float64(lifetime) * MinHeldFraction); rb+spread > lifetime-held && spread > 0 {
+		t.Errorf("lifetime %v, first %v: renewBefore %v + spread %v leave under %v held", lifetime, first, rb, spread, held)
+	}
+	if latest := expiresAt.Add(-rb); got.After(latest) {
+		t.Errorf("lifetime %v: RenewalTime = expiresAt-%v, want at least renewBefore %v before expiry",
+			lifetime, expiresAt.Sub(got), RenewBefore(lifetime, renewBefore))
+	}
 }

@@ -119,8 +119,8 @@ type FlowFigures struct {
 	Requests    int `json:"tokenRequests"`
 	// RequestsPerRotation is per credential rotation.
 	RequestsPerRotation float64 `json:"tokenRequestsPerRotation"`
-	// RequestsPerClientRotation: requests over the rotations of each client
-	// (its credentials' rotations divided by their number).
+	// RequestsPerClientRotation: requests over the rotations of each client,
+	// a rotation being a new token its credentials took (see clientTokens).
 	RequestsPerClientRotation float64 `json:"tokenRequestsPerClientRotation"`
 	TargetWrites              int     `json:"targetSecretWrites"`
 	StateWrites               int     `json:"stateSecretWrites"`
@@ -213,12 +213,16 @@ func (b *bench) phase(win window, audit *auditFindings, requests []aprimotest.Re
 	}
 	rots := b.w.rotationsBetween(win.from, win.to)
 	f.Rotations = len(rots)
-	perClient := map[string]int{}
+	tokens := map[string]*clientTokens{}
 	var late []time.Duration
 	times := []time.Time{win.from}
 	for _, r := range rots {
 		f.flow(flowOf[r.cred]).Rotations++
-		perClient[b.fix.byKey[r.cred].clientID]++
+		id := b.fix.byKey[r.cred].clientID
+		if tokens[id] == nil {
+			tokens[id] = &clientTokens{issued: map[time.Time]bool{}}
+		}
+		tokens[id].add(r.issuedAt)
 		late = append(late, r.late())
 		if r.late() < -time.Second {
 			f.EarlyRotations++
@@ -240,9 +244,10 @@ func (b *bench) phase(win window, audit *auditFindings, requests []aprimotest.Re
 			f.flow(flow).Requests++
 		}
 	}
-	clientRotations := map[string]float64{}
-	for id, n := range perClient {
-		clientRotations[clientFlow[id]] += float64(n) / float64(b.fix.clients[id])
+	clientRotations, clientRequests := map[string]int{}, map[string]int{}
+	for id, ct := range tokens {
+		clientRotations[clientFlow[id]] += len(ct.issued)
+		clientRequests[clientFlow[id]] += ct.requests(requests, id)
 	}
 	for _, w := range audit.between(win.from, win.to) {
 		f.Writes++
@@ -268,7 +273,7 @@ func (b *bench) phase(win window, audit *auditFindings, requests []aprimotest.Re
 			ff.WritesPerRotation = round(float64(ff.TargetWrites+ff.StateWrites+ff.StatusWrites) / r)
 		}
 		if cr := clientRotations[flow]; cr > 0 {
-			ff.RequestsPerClientRotation = round(float64(ff.Requests) / cr)
+			ff.RequestsPerClientRotation = round(float64(clientRequests[flow]) / float64(cr))
 		}
 	}
 	hours := win.to.Sub(win.from).Hours()
@@ -283,6 +288,41 @@ func (b *bench) phase(win window, audit *auditFindings, requests []aprimotest.Re
 		f.Managers = append(f.Managers, usageIn(m, win))
 	}
 	return f
+}
+
+// clientTokens are the new tokens one Aprimo client's credentials took in a
+// window, by issue time (whole seconds, as the Secret says). Each distinct
+// token is one rotation of the client, however many credentials took it and
+// whenever they took it: with renewals spread, a window's edge can cut
+// through the credentials taking one token, so the client's rotations are
+// counted by token, not as its credentials' rotations over their number.
+type clientTokens struct {
+	issued      map[time.Time]bool
+	first, last time.Time
+}
+
+func (c *clientTokens) add(issuedAt time.Time) {
+	if len(c.issued) == 0 || issuedAt.Before(c.first) {
+		c.first = issuedAt
+	}
+	if len(c.issued) == 0 || issuedAt.After(c.last) {
+		c.last = issuedAt
+	}
+	c.issued[issuedAt] = true
+}
+
+// requests counts the client's token requests received from its first
+// token's issue to its last one's (the Secret keeps whole seconds, and the
+// request reaches the fake after it was sent: up to 2s after): one per
+// token, unless a rotation cost more than one.
+func (c *clientTokens) requests(all []aprimotest.Request, clientID string) int {
+	n := 0
+	for _, r := range all {
+		if r.ClientID == clientID && !r.Time.Before(c.first) && r.Time.Before(c.last.Add(2*time.Second)) {
+			n++
+		}
+	}
+	return n
 }
 
 func (f *PhaseFigures) flow(name string) *FlowFigures {

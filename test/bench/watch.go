@@ -46,6 +46,13 @@ const issuedAtAnnotation = v1alpha1.GroupName + "/issued-at"
 type token struct {
 	issuedAt, expiresAt time.Time
 	uid                 types.UID
+	// first is true for the token the Secret was created with.
+	first bool
+}
+
+// renewal is the token's renewalTime, computed as the operator does.
+func (t token) renewal() time.Time {
+	return policy.RenewalTime(t.issuedAt, t.expiresAt, 0, string(t.uid), t.first)
 }
 
 // rotation is a target Secret observed holding a new token.
@@ -59,6 +66,9 @@ type rotation struct {
 	// landed is when the API server received the write of the new token,
 	// from its audit log; at when unknown. The report sets it.
 	landed time.Time
+	// issuedAt of the new token: credentials of a shared client that took
+	// the same token share it.
+	issuedAt time.Time
 }
 
 // late is how long after the previous token's renewalTime the new one landed;
@@ -155,7 +165,7 @@ func (w *watcher) secret(o any) {
 		return
 	}
 	key := client.ObjectKey{Namespace: s.Namespace, Name: strings.TrimSuffix(s.Name, "-token")}
-	next := token{issuedAt: iss, expiresAt: exp, uid: s.OwnerReferences[0].UID}
+	next := token{issuedAt: iss, expiresAt: exp, uid: s.OwnerReferences[0].UID, first: policy.IsFirstToken(iss, s.CreationTimestamp.Time)}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	prev, had := w.tokens[key]
@@ -166,8 +176,8 @@ func (w *watcher) secret(o any) {
 	if !had {
 		return // the first token is measured as create-to-Ready
 	}
-	renewal := policy.RenewalTime(prev.issuedAt, prev.expiresAt, 0, string(prev.uid))
-	w.rotations = append(w.rotations, rotation{cred: key, at: now, landed: now, renewal: renewal, prevExpiry: prev.expiresAt})
+	renewal := prev.renewal()
+	w.rotations = append(w.rotations, rotation{cred: key, at: now, landed: now, renewal: renewal, prevExpiry: prev.expiresAt, issuedAt: next.issuedAt})
 }
 
 // expiredAt returns, per credential, how long its Secret has held an expired
@@ -245,7 +255,7 @@ func (w *watcher) earliestRenewal() time.Time {
 	defer w.mu.Unlock()
 	var first time.Time
 	for _, t := range w.tokens {
-		r := policy.RenewalTime(t.issuedAt, t.expiresAt, 0, string(t.uid))
+		r := t.renewal()
 		if first.IsZero() || r.Before(first) {
 			first = r
 		}
