@@ -114,8 +114,13 @@ func TestCacheOptionsWatchNamespaces(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			opts := CacheOptions(tc.namespaces)
-			if len(opts.ByObject) != 1 {
-				t.Fatalf("ByObject = %v, want the labelled Secrets only", opts.ByObject)
+			if len(opts.ByObject) != 2 {
+				t.Fatalf("ByObject = %v, want the labelled Secrets and the AprimoCredentials' transform only", opts.ByObject)
+			}
+			for o, b := range opts.ByObject {
+				if b.Namespaces != nil {
+					t.Errorf("ByObject[%T].Namespaces = %v, want the default namespaces", o, b.Namespaces)
+				}
 			}
 			var got []string
 			for ns := range opts.DefaultNamespaces {
@@ -126,5 +131,29 @@ func TestCacheOptionsWatchNamespaces(t *testing.T) {
 				t.Errorf("namespaces = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestCredentialTransformDropsManagedFieldsAndLastApplied(t *testing.T) {
+	cred := &v1alpha1.AprimoCredential{ObjectMeta: metav1.ObjectMeta{
+		Name: "dam", Namespace: "marketing",
+		Annotations: map[string]string{
+			corev1.LastAppliedConfigAnnotation:    `{"spec":{}}`,
+			v1alpha1.RefreshRequestedAtAnnotation: "2026-11-21T20:00:00Z",
+		},
+		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationApply}},
+	}}
+	got, err := credentialTransform(cred)
+	if err != nil {
+		t.Fatalf("credentialTransform() error = %v", err)
+	}
+	want := map[string]string{v1alpha1.RefreshRequestedAtAnnotation: "2026-11-21T20:00:00Z"}
+	c := got.(*v1alpha1.AprimoCredential)
+	if c.ManagedFields != nil || !reflect.DeepEqual(c.Annotations, want) {
+		t.Errorf("credentialTransform() kept managed fields %v, annotations %v; want none, %v", c.ManagedFields, c.Annotations, want)
+	}
+	tombstone := cache.DeletedFinalStateUnknown{Key: "marketing/dam"}
+	if got, _ := credentialTransform(tombstone); got != tombstone {
+		t.Errorf("credentialTransform(tombstone) = %v, want it unchanged", got)
 	}
 }

@@ -36,6 +36,13 @@ func WithCredentialSelector(opts cache.Options, selector labels.Selector) cache.
 	if opts.ByObject == nil {
 		opts.ByObject = map[client.Object]cache.ByObject{}
 	}
+	for o, b := range opts.ByObject {
+		if _, ok := o.(*v1alpha1.AprimoCredential); ok { // keep its other options (the transform)
+			b.Label = selector
+			opts.ByObject[o] = b
+			return opts
+		}
+	}
 	opts.ByObject[&v1alpha1.AprimoCredential{}] = cache.ByObject{Label: selector}
 	return opts
 }

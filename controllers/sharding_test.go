@@ -31,13 +31,21 @@ func TestWithCredentialSelectorCachesOnlyItsShard(t *testing.T) {
 	}
 	opts := WithCredentialSelector(CacheOptions([]string{"team-a"}), sel)
 	var credSel, secretSel labels.Selector
+	credEntries := 0
 	for obj, by := range opts.ByObject {
 		switch obj.(type) {
 		case *v1alpha1.AprimoCredential:
 			credSel = by.Label
+			credEntries++
+			if by.Transform == nil {
+				t.Errorf("the AprimoCredentials' transform was lost")
+			}
 		default:
 			secretSel = by.Label
 		}
+	}
+	if credEntries != 1 {
+		t.Errorf("%d cache entries for AprimoCredentials, want 1", credEntries)
 	}
 	if credSel == nil || credSel.String() != "shard=a" {
 		t.Errorf("AprimoCredential selector = %v, want shard=a", credSel)
@@ -49,7 +57,9 @@ func TestWithCredentialSelectorCachesOnlyItsShard(t *testing.T) {
 		t.Errorf("namespaces = %v, want team-a only", opts.DefaultNamespaces)
 	}
 
-	if got := WithCredentialSelector(CacheOptions(nil), labels.Everything()); len(got.ByObject) != 1 {
-		t.Errorf("an empty selector added a cache restriction: %v", got.ByObject)
+	for obj, by := range WithCredentialSelector(CacheOptions(nil), labels.Everything()).ByObject {
+		if _, ok := obj.(*v1alpha1.AprimoCredential); ok && by.Label != nil {
+			t.Errorf("an empty selector added a cache restriction: %v", by.Label)
+		}
 	}
 }
