@@ -22,7 +22,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -45,7 +44,7 @@ const secretNameIndex = ".aprimo.secretNames"
 // SetupWithManager registers the controller. secretMetadata is a
 // metadata-only cache of Secrets (see NewSecretMetadataCache): it watches the
 // user's input Secrets without holding their data.
-func (r *AprimoCredentialReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, secretMetadata cache.Cache, maxConcurrentReconciles int) error {
+func (r *AprimoCredentialReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, secretMetadata *SecretMetadata, maxConcurrentReconciles int) error {
 	err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.AprimoCredential{}, secretNameIndex, func(o client.Object) []string {
 		cred := o.(*v1alpha1.AprimoCredential)
 		return append(inputSecretNames(cred), cred.TargetName())
@@ -56,17 +55,24 @@ func (r *AprimoCredentialReconciler) SetupWithManager(ctx context.Context, mgr c
 	secretMeta := &metav1.PartialObjectMetadata{}
 	secretMeta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
 
-	return ctrl.NewControllerManagedBy(mgr).
+	ctl, err := ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.AprimoCredential{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, refreshRequestedPredicate()))).
 		// The predicates (ownevents.go) drop the echoes of the operator's own writes.
 		Owns(&corev1.Secret{}, builder.WithPredicates(ownSecretNeedsAttention())).
-		WatchesRawSource(source.Kind(secretMetadata, secretMeta,
-			handler.TypedEnqueueRequestsFromMapFunc(r.credentialsForSecret),
-			notOwnSecretUpdate())).
 		WithOptions(controller.Options{MaxConcurrentReconciles: maxConcurrentReconciles}).
 		Named("aprimocredential").
-		Complete(r)
+		Build(r)
+	if err != nil {
+		return err
+	}
+	// Each namespace's metadata cache, as it starts, feeds the controller.
+	secretMetadata.watch = func(c cache.Cache) error {
+		return ctl.Watch(source.Kind(c, secretMeta,
+			handler.TypedEnqueueRequestsFromMapFunc(r.credentialsForSecret),
+			notOwnSecretUpdate()))
+	}
+	return nil
 }
 
 // refreshRequestedPredicate passes a new value of the force-refresh
@@ -142,34 +148,6 @@ func namespaceConfig(namespaces []string) map[string]cache.Config {
 		m[ns] = cache.Config{}
 	}
 	return m
-}
-
-// NewSecretMetadataCache returns a cache of Secret metadata, reduced to name,
-// namespace, UID and resourceVersion (see secretIdentity), and adds it to the
-// manager. It is separate from the manager's cache, which holds only the
-// operator's labelled Secrets, because a cache serves all views of one kind
-// (full and metadata) through one selector.
-func NewSecretMetadataCache(mgr ctrl.Manager, watchNamespaces []string) (cache.Cache, error) {
-	// Its own user agent tells its metadata-only watch apart from the
-	// manager's label-selected one in the API server's audit log.
-	// (A client of its own: the manager's shared one carries the manager's agent.)
-	cfg := rest.CopyConfig(mgr.GetConfig())
-	cfg.UserAgent = UserAgent + "/secret-metadata"
-	httpClient, err := rest.HTTPClientFor(cfg)
-	if err != nil {
-		return nil, err
-	}
-	c, err := cache.New(cfg, cache.Options{
-		HTTPClient:        httpClient,
-		Scheme:            mgr.GetScheme(),
-		Mapper:            mgr.GetRESTMapper(),
-		DefaultNamespaces: namespaceConfig(watchNamespaces),
-		DefaultTransform:  secretIdentity,
-	})
-	if err != nil {
-		return nil, err
-	}
-	return c, mgr.Add(c)
 }
 
 // secretIdentity is the metadata cache's transform. It keeps of an object's
