@@ -113,7 +113,7 @@ test-chaos: build envtest ## Run the chaos tests: KILLS manager SIGKILLs in refr
 
 .PHONY: build
 build: manifests generate ## Build the manager binary into bin/manager.
-	go build -o bin/manager ./cmd
+	CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o bin/manager ./cmd
 
 # kubectl finds plugins on PATH; the default is where 'go install' puts binaries.
 PLUGIN_DIR ?= $(shell go env GOPATH)/bin
