@@ -26,6 +26,7 @@ package metricsauth
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"sync"
@@ -75,7 +76,7 @@ type guard struct {
 	access  authzclient.SubjectAccessReviewInterface
 	now     func() time.Time
 	users   ttlCache[*authnv1.UserInfo] // by the token's SHA-256; nil: not authenticated
-	allowed ttlCache[bool]              // by user, groups, verb and path
+	allowed ttlCache[bool]              // by the whole SubjectAccessReview spec
 }
 
 func (g *guard) serve(log logr.Logger, next http.Handler, w http.ResponseWriter, req *http.Request) {
@@ -139,18 +140,25 @@ func (g *guard) authenticate(ctx context.Context, token string) (*authnv1.UserIn
 
 // authorize asks the API server whether user may use verb on path.
 func (g *guard) authorize(ctx context.Context, user *authnv1.UserInfo, verb, path string) (bool, error) {
-	key := strings.Join([]string{user.Username, user.UID, strings.Join(user.Groups, ","), verb, path}, "\x00")
-	if ok, cached := g.allowed.get(key, g.now()); cached {
-		return ok, nil
-	}
 	extra := make(map[string]authzv1.ExtraValue, len(user.Extra))
 	for k, v := range user.Extra {
 		extra[k] = authzv1.ExtraValue(v)
 	}
-	r, err := g.access.Create(ctx, &authzv1.SubjectAccessReview{Spec: authzv1.SubjectAccessReviewSpec{
+	spec := authzv1.SubjectAccessReviewSpec{
 		User: user.Username, UID: user.UID, Groups: user.Groups, Extra: extra,
 		NonResourceAttributes: &authzv1.NonResourceAttributes{Path: path, Verb: verb},
-	}}, metav1.CreateOptions{})
+	}
+	// The whole question is the key, as in k8s.io/apiserver's cache: a user
+	// with other groups or extras is asked about afresh.
+	keyJSON, err := json.Marshal(spec)
+	if err != nil {
+		return false, err
+	}
+	key := string(keyJSON)
+	if ok, cached := g.allowed.get(key, g.now()); cached {
+		return ok, nil
+	}
+	r, err := g.access.Create(ctx, &authzv1.SubjectAccessReview{Spec: spec}, metav1.CreateOptions{})
 	if err != nil {
 		return false, err
 	}
