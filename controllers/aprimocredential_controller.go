@@ -348,7 +348,6 @@ func (r *AprimoCredentialReconciler) failedInputs(cred *v1alpha1.AprimoCredentia
 
 // forget drops everything kept about a deleted credential.
 func (r *AprimoCredentialReconciler) forget(key types.NamespacedName) {
-	forgetCredential(key.Namespace, key.Name)
 	r.failed.forget(key)
 	r.pending.forget(key)
 	r.written.forget(key)

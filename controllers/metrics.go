@@ -17,11 +17,14 @@ limitations under the License.
 package controllers
 
 import (
+	"context"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/aprimo-credential-operator/aprimo-credential-operator/api/v1alpha1"
@@ -30,22 +33,18 @@ import (
 // Metrics in the shape cert-manager users know, on the manager's metrics
 // endpoint (controller-runtime's registry).
 var (
-	expirationTimestamp = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "aprimo_credential_expiration_timestamp_seconds",
-		Help: "When the token in the credential's target Secret expires, in seconds since the epoch.",
-	}, []string{"namespace", "name"})
-	renewalTimestamp = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "aprimo_credential_renewal_timestamp_seconds",
-		Help: "When the credential's next token request is due (refresh or retry), in seconds since the epoch.",
-	}, []string{"namespace", "name"})
-	readyStatus = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "aprimo_credential_ready_status",
-		Help: "The credential's Ready condition: 1 for the current status (True, False or Unknown), 0 for the others.",
-	}, []string{"namespace", "name", "condition"})
-	stalledStatus = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: "aprimo_credential_stalled",
-		Help: "1 while the credential's Stalled condition is True: retrying alone will not help, a person must act (even while the stored token is still valid), else 0.",
-	}, []string{"namespace", "name"})
+	expirationTimestamp = prometheus.NewDesc("aprimo_credential_expiration_timestamp_seconds",
+		"When the token in the credential's target Secret expires, in seconds since the epoch.",
+		[]string{"namespace", "name"}, nil)
+	renewalTimestamp = prometheus.NewDesc("aprimo_credential_renewal_timestamp_seconds",
+		"When the credential's next token request is due (refresh or retry), in seconds since the epoch.",
+		[]string{"namespace", "name"}, nil)
+	readyStatus = prometheus.NewDesc("aprimo_credential_ready_status",
+		"The credential's Ready condition: 1 for the current status (True, False or Unknown), 0 for the others.",
+		[]string{"namespace", "name", "condition"}, nil)
+	stalledStatus = prometheus.NewDesc("aprimo_credential_stalled",
+		"1 while the credential's Stalled condition is True: retrying alone will not help, a person must act (even while the stored token is still valid), else 0.",
+		[]string{"namespace", "name"}, nil)
 	tokenRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "aprimo_token_requests_total",
 		Help: "Token requests sent to Aprimo, by flow and result (success, or the failure reason).",
@@ -58,14 +57,56 @@ var (
 )
 
 func init() {
-	metrics.Registry.MustRegister(expirationTimestamp, renewalTimestamp, readyStatus, stalledStatus, tokenRequests, tokenRequestDuration)
+	metrics.Registry.MustRegister(tokenRequests, tokenRequestDuration)
 }
 
-// recordCredential sets a credential's series from its status.
-func recordCredential(cred *v1alpha1.AprimoCredential) {
+// credentialCollector computes the per-credential series at each scrape from
+// the cached AprimoCredentials' status, instead of keeping six series per
+// credential in memory (about 4 KiB each: 20 MB at 5,000, docs/performance.md).
+// Only the leader reports them, as when the reconciler set them.
+type credentialCollector struct {
+	credentials client.Reader
+	elected     <-chan struct{}
+}
+
+// registerCredentialMetrics registers the per-credential series of the
+// credentials in the manager's cache.
+func registerCredentialMetrics(mgr ctrl.Manager) error {
+	return metrics.Registry.Register(credentialCollector{credentials: mgr.GetCache(), elected: mgr.Elected()})
+}
+
+func (c credentialCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{expirationTimestamp, renewalTimestamp, readyStatus, stalledStatus} {
+		ch <- d
+	}
+}
+
+func (c credentialCollector) Collect(ch chan<- prometheus.Metric) {
+	select {
+	case <-c.elected:
+	default:
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var list v1alpha1.AprimoCredentialList
+	// Read only: the cache's objects themselves, not copies.
+	if err := c.credentials.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
+		return
+	}
+	for i := range list.Items {
+		collectCredential(ch, &list.Items[i])
+	}
+}
+
+// collectCredential sends a credential's series, from its status.
+func collectCredential(ch chan<- prometheus.Metric, cred *v1alpha1.AprimoCredential) {
 	ns, name := cred.Namespace, cred.Name
-	setTimestamp(expirationTimestamp, ns, name, cred.Status.ExpiresAt)
-	setTimestamp(renewalTimestamp, ns, name, cred.Status.RenewalTime)
+	for d, t := range map[*prometheus.Desc]*metav1.Time{expirationTimestamp: cred.Status.ExpiresAt, renewalTimestamp: cred.Status.RenewalTime} {
+		if t != nil {
+			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(t.Unix()), ns, name)
+		}
+	}
 	current := metav1.ConditionUnknown
 	if c := meta.FindStatusCondition(cred.Status.Conditions, v1alpha1.ConditionReady); c != nil {
 		current = c.Status
@@ -75,30 +116,13 @@ func recordCredential(cred *v1alpha1.AprimoCredential) {
 		if s == current {
 			v = 1
 		}
-		readyStatus.WithLabelValues(ns, name, string(s)).Set(v)
+		ch <- prometheus.MustNewConstMetric(readyStatus, prometheus.GaugeValue, v, ns, name, string(s))
 	}
 	stalled := 0.0
 	if meta.IsStatusConditionTrue(cred.Status.Conditions, v1alpha1.ConditionStalled) {
 		stalled = 1
 	}
-	stalledStatus.WithLabelValues(ns, name).Set(stalled)
-}
-
-func setTimestamp(g *prometheus.GaugeVec, ns, name string, t *metav1.Time) {
-	if t == nil {
-		g.DeleteLabelValues(ns, name)
-		return
-	}
-	g.WithLabelValues(ns, name).Set(float64(t.Unix()))
-}
-
-// forgetCredential removes a deleted credential's series.
-func forgetCredential(ns, name string) {
-	l := prometheus.Labels{"namespace": ns, "name": name}
-	expirationTimestamp.DeletePartialMatch(l)
-	renewalTimestamp.DeletePartialMatch(l)
-	readyStatus.DeletePartialMatch(l)
-	stalledStatus.DeletePartialMatch(l)
+	ch <- prometheus.MustNewConstMetric(stalledStatus, prometheus.GaugeValue, stalled, ns, name)
 }
 
 // recordRequest counts one token request and its duration. The result is

@@ -52,6 +52,9 @@ func (r *AprimoCredentialReconciler) SetupWithManager(ctx context.Context, mgr c
 	if err != nil {
 		return err
 	}
+	if err := registerCredentialMetrics(mgr); err != nil {
+		return err
+	}
 	secretMeta := &metav1.PartialObjectMetadata{}
 	secretMeta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
 

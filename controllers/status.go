@@ -152,7 +152,6 @@ func (r *AprimoCredentialReconciler) writeStatus(ctx context.Context, p *pass) e
 	}
 	markDeprecation(p)
 	if equality.Semantic.DeepEqual(p.before.Status, *st) {
-		recordCredential(p.cred)
 		return nil
 	}
 	patch, err := statusPatch(p.before.ResourceVersion, st)
@@ -169,7 +168,6 @@ func (r *AprimoCredentialReconciler) writeStatus(ctx context.Context, p *pass) e
 	}
 	r.wroteCredential(p.cred)
 	r.emitEvents(p) // only for a transition that was written
-	recordCredential(p.cred)
 	return nil
 }
 
