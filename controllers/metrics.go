@@ -18,6 +18,7 @@ package controllers
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -56,8 +57,12 @@ var (
 	}, []string{"flow"})
 )
 
+// credentialMetrics reports the credentials of the latest manager set up
+// (a test suite may start several in turn).
+var credentialMetrics = &credentialCollector{}
+
 func init() {
-	metrics.Registry.MustRegister(tokenRequests, tokenRequestDuration)
+	metrics.Registry.MustRegister(tokenRequests, tokenRequestDuration, credentialMetrics)
 }
 
 // credentialCollector computes the per-credential series at each scrape from
@@ -65,25 +70,34 @@ func init() {
 // credential in memory (about 4 KiB each: 20 MB at 5,000, docs/performance.md).
 // Only the leader reports them, as when the reconciler set them.
 type credentialCollector struct {
+	mu          sync.Mutex
 	credentials client.Reader
 	elected     <-chan struct{}
 }
 
-// registerCredentialMetrics registers the per-credential series of the
+// registerCredentialMetrics reports the per-credential series of the
 // credentials in the manager's cache.
-func registerCredentialMetrics(mgr ctrl.Manager) error {
-	return metrics.Registry.Register(credentialCollector{credentials: mgr.GetCache(), elected: mgr.Elected()})
+func registerCredentialMetrics(mgr ctrl.Manager) {
+	credentialMetrics.mu.Lock()
+	defer credentialMetrics.mu.Unlock()
+	credentialMetrics.credentials, credentialMetrics.elected = mgr.GetCache(), mgr.Elected()
 }
 
-func (c credentialCollector) Describe(ch chan<- *prometheus.Desc) {
+func (c *credentialCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{expirationTimestamp, renewalTimestamp, readyStatus, stalledStatus} {
 		ch <- d
 	}
 }
 
-func (c credentialCollector) Collect(ch chan<- prometheus.Metric) {
+func (c *credentialCollector) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	credentials, elected := c.credentials, c.elected
+	c.mu.Unlock()
+	if credentials == nil {
+		return
+	}
 	select {
-	case <-c.elected:
+	case <-elected:
 	default:
 		return
 	}
@@ -91,7 +105,7 @@ func (c credentialCollector) Collect(ch chan<- prometheus.Metric) {
 	defer cancel()
 	var list v1alpha1.AprimoCredentialList
 	// Read only: the cache's objects themselves, not copies.
-	if err := c.credentials.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
+	if err := credentials.List(ctx, &list, client.UnsafeDisableDeepCopy); err != nil {
 		return
 	}
 	for i := range list.Items {

@@ -52,9 +52,7 @@ func (r *AprimoCredentialReconciler) SetupWithManager(ctx context.Context, mgr c
 	if err != nil {
 		return err
 	}
-	if err := registerCredentialMetrics(mgr); err != nil {
-		return err
-	}
+	registerCredentialMetrics(mgr)
 	secretMeta := &metav1.PartialObjectMetadata{}
 	secretMeta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
 
