@@ -47,8 +47,8 @@ func TestGuardReusesAnswersForTheirTimeOnly(t *testing.T) {
 		return true, r, nil
 	})
 	now := time.Date(2026, 11, 21, 20, 0, 0, 0, time.UTC)
-	g := &guard{reviews: cs.AuthenticationV1().TokenReviews(), access: cs.AuthorizationV1().SubjectAccessReviews(),
-		now: func() time.Time { return now }}
+	g := newGuard(cs.AuthenticationV1().TokenReviews(), cs.AuthorizationV1().SubjectAccessReviews(),
+		clockFunc(func() time.Time { return now }))
 
 	ask := func(token, verb string) string {
 		u, err := g.authenticate(t.Context(), token)
@@ -73,20 +73,19 @@ func TestGuardReusesAnswersForTheirTimeOnly(t *testing.T) {
 	expect("the bad token again", ask("bad", "get"), "unauthenticated (<nil>)", 2, 2)
 	expect("no token", ask("", "get"), "unauthenticated (<nil>)", 2, 2)
 
-	now = now.Add(tokenTTL)
-	expect("a minute later", ask("good", "get"), "allowed true (<nil>)", 3, 2)
+	now = now.Add(tokenTTL + time.Second) // LRUExpireCache: expired after its TTL, not at it
+	expect("just over a minute later", ask("good", "get"), "allowed true (<nil>)", 3, 2)
 	expect("the denial after its 30 s", ask("good", "post"), "allowed false (<nil>)", 3, 3)
 	now = now.Add(allowTTL)
 	expect("5 minutes later", ask("good", "get"), "allowed true (<nil>)", 4, 4)
 }
 
-func TestTTLCacheIsBounded(t *testing.T) {
-	var c ttlCache[bool]
-	now := time.Now()
+func TestGuardCachesAreBounded(t *testing.T) {
+	g := newGuard(nil, nil, clockFunc(time.Now))
 	for i := range maxCached + 10 {
-		c.put(fmt.Sprint(i), true, now.Add(time.Minute))
+		g.users.Add(fmt.Sprint(i), (*authnv1.UserInfo)(nil), time.Minute)
 	}
-	if len(c.m) > maxCached {
-		t.Errorf("%d entries, want at most %d", len(c.m), maxCached)
+	if n := len(g.users.Keys()); n > maxCached {
+		t.Errorf("%d entries, want at most %d", n, maxCached)
 	}
 }

@@ -29,13 +29,13 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
 	authnv1 "k8s.io/api/authentication/v1"
 	authzv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilcache "k8s.io/apimachinery/pkg/util/cache"
 	authnclient "k8s.io/client-go/kubernetes/typed/authentication/v1"
 	authzclient "k8s.io/client-go/kubernetes/typed/authorization/v1"
 	"k8s.io/client-go/rest"
@@ -49,7 +49,8 @@ const (
 	allowTTL      = 5 * time.Minute
 	denyTTL       = 30 * time.Second
 	reviewTimeout = 10 * time.Second
-	// maxCached bounds each cache: requests with ever new tokens cannot grow it.
+	// maxCached bounds each cache (least recently used go first): requests
+	// with ever new tokens cannot grow it.
 	maxCached = 1024
 )
 
@@ -63,7 +64,7 @@ func WithAuthenticationAndAuthorization(cfg *rest.Config, httpClient *http.Clien
 	if err != nil {
 		return nil, err
 	}
-	g := &guard{reviews: authn.TokenReviews(), access: authz.SubjectAccessReviews(), now: time.Now}
+	g := newGuard(authn.TokenReviews(), authz.SubjectAccessReviews(), clockFunc(time.Now))
 	return func(log logr.Logger, next http.Handler) (http.Handler, error) {
 		return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 			g.serve(log, next, w, req)
@@ -74,10 +75,22 @@ func WithAuthenticationAndAuthorization(cfg *rest.Config, httpClient *http.Clien
 type guard struct {
 	reviews authnclient.TokenReviewInterface
 	access  authzclient.SubjectAccessReviewInterface
-	now     func() time.Time
-	users   ttlCache[*authnv1.UserInfo] // by the token's SHA-256; nil: not authenticated
-	allowed ttlCache[bool]              // by the whole SubjectAccessReview spec
+	users   *utilcache.LRUExpireCache // by the token's SHA-256: *authnv1.UserInfo, nil if not authenticated
+	allowed *utilcache.LRUExpireCache // by the whole SubjectAccessReview spec: bool
 }
+
+func newGuard(reviews authnclient.TokenReviewInterface, access authzclient.SubjectAccessReviewInterface, clock utilcache.Clock) *guard {
+	return &guard{
+		reviews: reviews, access: access,
+		users:   utilcache.NewLRUExpireCacheWithClock(maxCached, clock),
+		allowed: utilcache.NewLRUExpireCacheWithClock(maxCached, clock),
+	}
+}
+
+// clockFunc makes a func a utilcache.Clock.
+type clockFunc func() time.Time
+
+func (f clockFunc) Now() time.Time { return f() }
 
 func (g *guard) serve(log logr.Logger, next http.Handler, w http.ResponseWriter, req *http.Request) {
 	ctx, cancel := context.WithTimeout(req.Context(), reviewTimeout)
@@ -123,8 +136,8 @@ func (g *guard) authenticate(ctx context.Context, token string) (*authnv1.UserIn
 	}
 	sum := sha256.Sum256([]byte(token)) // the cache holds no token
 	key := string(sum[:])
-	if u, ok := g.users.get(key, g.now()); ok {
-		return u, nil
+	if u, ok := g.users.Get(key); ok {
+		return u.(*authnv1.UserInfo), nil
 	}
 	r, err := g.reviews.Create(ctx, &authnv1.TokenReview{Spec: authnv1.TokenReviewSpec{Token: token}}, metav1.CreateOptions{})
 	if err != nil {
@@ -134,7 +147,7 @@ func (g *guard) authenticate(ctx context.Context, token string) (*authnv1.UserIn
 	if r.Status.Authenticated {
 		u = &r.Status.User
 	}
-	g.users.put(key, u, g.now().Add(tokenTTL))
+	g.users.Add(key, u, tokenTTL)
 	return u, nil
 }
 
@@ -155,8 +168,8 @@ func (g *guard) authorize(ctx context.Context, user *authnv1.UserInfo, verb, pat
 		return false, err
 	}
 	key := string(keyJSON)
-	if ok, cached := g.allowed.get(key, g.now()); cached {
-		return ok, nil
+	if ok, cached := g.allowed.Get(key); cached {
+		return ok.(bool), nil
 	}
 	r, err := g.access.Create(ctx, &authzv1.SubjectAccessReview{Spec: spec}, metav1.CreateOptions{})
 	if err != nil {
@@ -167,37 +180,6 @@ func (g *guard) authorize(ctx context.Context, user *authnv1.UserInfo, verb, pat
 	if ok {
 		ttl = allowTTL
 	}
-	g.allowed.put(key, ok, g.now().Add(ttl))
+	g.allowed.Add(key, ok, ttl)
 	return ok, nil
-}
-
-// ttlCache is a map whose entries expire, of at most maxCached entries.
-type ttlCache[T any] struct {
-	mu sync.Mutex
-	m  map[string]cached[T]
-}
-
-type cached[T any] struct {
-	v       T
-	expires time.Time
-}
-
-func (c *ttlCache[T]) get(key string, now time.Time) (T, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.m[key]
-	if !ok || !now.Before(e.expires) {
-		var zero T
-		return zero, false
-	}
-	return e.v, true
-}
-
-func (c *ttlCache[T]) put(key string, v T, expires time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil || len(c.m) >= maxCached {
-		c.m = make(map[string]cached[T]) // full: start afresh rather than grow
-	}
-	c.m[key] = cached[T]{v: v, expires: expires}
 }
