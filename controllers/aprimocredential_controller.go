@@ -205,6 +205,9 @@ func (r *AprimoCredentialReconciler) observe(p *pass) policy.Observation {
 	if st.RenewalTime != nil {
 		o.NextAttempt = st.RenewalTime.Time
 	}
+	if r.shared.retryNow(client.ObjectKeyFromObject(p.cred)) {
+		o.NextAttempt = p.now // its client has a new token: take it now (sharedtokens.go)
+	}
 	if st.LastFailureTime != nil {
 		o.LastFailure = st.LastFailureTime.Time
 	}
@@ -351,6 +354,7 @@ func (r *AprimoCredentialReconciler) forget(key types.NamespacedName) {
 	r.failed.forget(key)
 	r.pending.forget(key)
 	r.written.forget(key)
+	r.shared.settle(key)
 }
 
 func refreshRequest(cred *v1alpha1.AprimoCredential) string {

@@ -33,6 +33,9 @@ type failure struct {
 	Stalled    bool // only a person can fix it
 	Message    string
 	RetryAfter time.Duration
+	// NextAttempt, when set, is the next attempt of the Aprimo client the
+	// credential shares (sharedtokens.go), instead of its own backoff.
+	NextAttempt time.Time
 }
 
 func (f *failure) Error() string { return f.Reason + ": " + f.Message }

@@ -61,6 +61,8 @@ func (r *AprimoCredentialReconciler) SetupWithManager(ctx context.Context, mgr c
 			predicate.GenerationChangedPredicate{}, refreshRequestedPredicate()))).
 		// The predicates (ownevents.go) drop the echoes of the operator's own writes.
 		Owns(&corev1.Secret{}, builder.WithPredicates(ownSecretNeedsAttention())).
+		// Credentials waiting on a failing Aprimo client, woken by its new token (sharedtokens.go).
+		WatchesRawSource(source.Channel(r.shared.source(), &handler.EnqueueRequestForObject{})).
 		WithOptions(controller.Options{MaxConcurrentReconciles: maxConcurrentReconciles}).
 		Named("aprimocredential").
 		Build(r)

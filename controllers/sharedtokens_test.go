@@ -25,6 +25,7 @@ import (
 
 	"github.com/aprimo-credential-operator/aprimo-credential-operator/api/v1alpha1"
 	"github.com/aprimo-credential-operator/aprimo-credential-operator/internal/aprimo/aprimotest"
+	"github.com/aprimo-credential-operator/aprimo-credential-operator/internal/policy"
 )
 
 var _ = Describe("Credentials sharing one Aprimo client", func() {
@@ -79,5 +80,44 @@ var _ = Describe("Credentials sharing one Aprimo client", func() {
 		Eventually(w.accessToken("reporting"), timeout, interval).ShouldNot(BeEmpty())
 		Expect(w.accessToken("reporting")()).NotTo(Equal(w.accessToken("api")()))
 		Expect(w.requests()).To(Equal(2))
+	})
+
+	It("share a failing client's backoff, one request per step, and all take its next token at once", func() {
+		const failures = 4
+		w := newWorld(aprimotest.Registration{})
+		fake.FailNextFor(w.clientID, failures, aprimotest.Fault{Status: 503})
+		names, seen := make([]string, 5), make([]*statusHistory, 5)
+		for i := range names {
+			names[i] = fmt.Sprintf("outage-%d", i)
+			seen[i] = w.watchStatus(names[i])
+			w.credential(names[i], nil)
+		}
+		Eventually(w.requests, time.Minute, interval).Should(Equal(failures + 1))
+		tokens := func() []string {
+			out := make([]string, len(names))
+			for i, n := range names {
+				out[i] = w.accessToken(n)()
+			}
+			return out
+		}
+		// Woken by the client's new token, not each by its own backoff (up to 8s at the 4th failure).
+		Eventually(tokens, 3*time.Second, interval).Should(HaveEach(Not(BeEmpty())))
+		Expect(tokens()).To(HaveEach(Equal(tokens()[0])))
+		Consistently(w.requests, time.Second, interval).Should(Equal(failures+1), "no request beyond the one that recovered")
+		expectGapsAtLeast(w, policy.MinRequeue) // one request per backoff step, not one per credential
+
+		// Each reported the client's failure, and the client's next attempt.
+		steps := map[time.Time]bool{}
+		for i, h := range seen {
+			Expect(h.firstFailure()).NotTo(BeNil(), names[i])
+			for _, st := range h.all() {
+				if st.status.FailedAttempts > 0 {
+					Expect(conditionOf(st.status, v1alpha1.ConditionReady)).To(Equal("False/" + v1alpha1.ReasonEndpointUnavailable))
+					steps[st.status.RenewalTime.Time] = true
+				}
+			}
+			Eventually(w.condition(names[i], v1alpha1.ConditionReady), timeout, interval).Should(Equal("True/TokenIssued"))
+		}
+		Expect(len(steps)).To(BeNumerically("<=", failures), "the next attempts shown are the client's, one per failed request")
 	})
 })

@@ -68,6 +68,9 @@ func (r *AprimoCredentialReconciler) markFailed(p *pass, f *failure) time.Time {
 		tokenExpiry = p.stored.expiresAt
 	}
 	next := policy.NextAttempt(p.now, policy.Failure{Attempts: st.FailedAttempts, Stalled: f.Stalled, RetryAfter: f.RetryAfter}, tokenExpiry, r.Random)
+	if !f.NextAttempt.IsZero() {
+		next = f.NextAttempt
+	}
 	st.RenewalTime = stamp(next)
 	r.setFailureConditions(p, f.Reason, f.Message, f.Stalled)
 	p.log.Info("Failed to get a token", "credential", klog.KObj(p.cred), "reason", f.Reason, "stalled", f.Stalled,
