@@ -255,10 +255,11 @@ func (r *AprimoCredentialReconciler) clientCredentials(ctx context.Context, p *p
 		issued, expires := tok.IssuedAt.Truncate(time.Second), tok.ExpiresAt.Truncate(time.Second)
 		return r.renewalTime(cred, p.stored.secret, issued, expires).After(p.now)
 	}
-	// One backoff for the client, on the scale of its failure's class.
+	// One backoff for the client, on the scale of its failure's class, from
+	// the start of the pass as a credential's own backoff (status.lastFailureTime).
 	next := func(attempts int32, ae *aprimo.Error) time.Time {
 		f := fromTokenError(cred, ae)
-		return policy.NextAttempt(r.Clock.Now(), policy.Failure{Attempts: attempts, Stalled: f.Stalled, RetryAfter: f.RetryAfter}, time.Time{}, r.Random)
+		return policy.NextAttempt(p.now, policy.Failure{Attempts: attempts, Stalled: f.Stalled, RetryAfter: f.RetryAfter}, time.Time{}, r.Random)
 	}
 	// A forced refresh, or a target Secret someone edited, gets a token of its own.
 	fresh := refreshRequested(p) || (p.stored.secret != nil && !p.stored.valid)
