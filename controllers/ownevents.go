@@ -71,14 +71,19 @@ func controllerName(s *corev1.Secret) string {
 	return ""
 }
 
-// notOwnSecretUpdate drops, from the metadata-only watch of all Secrets, the
-// updates of the operator's own Secrets: the full watch of those (Owns)
-// decides on them. Creates and deletes pass, so freeing a target name taken by
-// someone else's Secret still retries at once.
-func notOwnSecretUpdate() predicate.TypedFuncs[*metav1.PartialObjectMetadata] {
+// notOwnSecretWrite drops, from the metadata-only watch of input Secrets, the
+// creates and updates of the operator's own Secrets: the full watch of those
+// (Owns) decides on them. Without it, the target Secret's create echoed here
+// started a second pass on a cache that had not yet seen the first pass's
+// status, whose status patch the API server then refused (a 409 per new
+// credential). Deletes pass, and so does every event of a user's Secret, so
+// freeing a target name taken by someone else's Secret still retries at once.
+func notOwnSecretWrite() predicate.TypedFuncs[*metav1.PartialObjectMetadata] {
+	notOwn := func(o *metav1.PartialObjectMetadata) bool {
+		return o.GetLabels()[v1alpha1.ManagedByLabel] != v1alpha1.ManagedByValue
+	}
 	return predicate.TypedFuncs[*metav1.PartialObjectMetadata]{
-		UpdateFunc: func(e event.TypedUpdateEvent[*metav1.PartialObjectMetadata]) bool {
-			return e.ObjectNew.GetLabels()[v1alpha1.ManagedByLabel] != v1alpha1.ManagedByValue
-		},
+		CreateFunc: func(e event.TypedCreateEvent[*metav1.PartialObjectMetadata]) bool { return notOwn(e.Object) },
+		UpdateFunc: func(e event.TypedUpdateEvent[*metav1.PartialObjectMetadata]) bool { return notOwn(e.ObjectNew) },
 	}
 }

@@ -73,7 +73,7 @@ func (r *AprimoCredentialReconciler) SetupWithManager(ctx context.Context, mgr c
 	secretMetadata.watch = func(c cache.Cache) error {
 		return ctl.Watch(source.Kind(c, secretMeta,
 			handler.TypedEnqueueRequestsFromMapFunc(r.credentialsForSecret),
-			notOwnSecretUpdate()))
+			notOwnSecretWrite()))
 	}
 	return nil
 }
