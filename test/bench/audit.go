@@ -49,6 +49,9 @@ type write struct {
 // auditFindings is what the API server's audit log says about the operator.
 type auditFindings struct {
 	writes []write
+	// refused are writes the API server turned down (a 409 on a stale
+	// resourceVersion, say): they cost a request without writing anything.
+	refused []write
 	// fullSecretReads are LISTs and WATCHes of Secrets with their data and
 	// without the operator's label selector (must stay 0).
 	fullSecretReads []string
@@ -87,7 +90,11 @@ func readAudit(path string) (*auditFindings, error) {
 				out.fullSecretReads = append(out.fullSecretReads, e.Verb+" "+e.RequestURI)
 			}
 		case "create", "update", "patch":
-			if e.Stage != "ResponseComplete" || e.ResponseStatus == nil || e.ResponseStatus.Code >= 300 {
+			if e.Stage != "ResponseComplete" || e.ResponseStatus == nil {
+				continue
+			}
+			if e.ResponseStatus.Code >= 300 {
+				out.refused = append(out.refused, classify(e))
 				continue
 			}
 			out.writes = append(out.writes, classify(e))
@@ -116,9 +123,16 @@ func classify(e auditEvent) write {
 }
 
 // between returns the writes received in [from, to).
-func (a *auditFindings) between(from, to time.Time) []write {
+func (a *auditFindings) between(from, to time.Time) []write { return within(a.writes, from, to) }
+
+// refusedBetween returns the refused writes received in [from, to).
+func (a *auditFindings) refusedBetween(from, to time.Time) []write {
+	return within(a.refused, from, to)
+}
+
+func within(writes []write, from, to time.Time) []write {
 	var out []write
-	for _, w := range a.writes {
+	for _, w := range writes {
 		if !w.at.Before(from) && w.at.Before(to) {
 			out = append(out, w)
 		}

@@ -77,6 +77,13 @@ type CreateFigures struct {
 	ReadyP99        float64 `json:"readyP99Seconds"`
 	ReadyMax        float64 `json:"readyMaxSeconds"`
 	AllReadySeconds float64 `json:"allReadySeconds"`
+	// Writes from the first create until all were Ready, by kind, and the
+	// writes the API server refused in that time.
+	TargetWrites  int `json:"targetSecretWrites"`
+	StateWrites   int `json:"stateSecretWrites"`
+	StatusWrites  int `json:"statusWrites"`
+	EventWrites   int `json:"eventWrites"`
+	RefusedWrites int `json:"refusedWrites"`
 }
 
 // PhaseFigures are one measured window.
@@ -91,6 +98,8 @@ type PhaseFigures struct {
 	EventWrites int `json:"eventWrites"`
 	// Writes is every write of the operator in the window.
 	Writes int `json:"writes"`
+	// RefusedWrites are writes the API server turned down in the window.
+	RefusedWrites int `json:"refusedWrites"`
 	// Lateness of each refresh against its renewalTime: when the API server
 	// received the new token's write (audit log), minus the renewalTime of
 	// the token it replaced.
@@ -169,6 +178,7 @@ func (b *bench) report(audit *auditFindings, expired map[client.ObjectKey]time.D
 	}
 	if !last.IsZero() {
 		rep.Create.AllReadySeconds = round(last.Sub(b.createAt).Seconds())
+		rep.Create.count(audit, b.createAt, last.Add(time.Second))
 	}
 	for _, s := range b.startup {
 		rep.StartupSeconds[s.phase] = round(s.seconds)
@@ -196,6 +206,23 @@ func (b *bench) report(audit *auditFindings, expired map[client.ObjectKey]time.D
 		}
 	}
 	return rep
+}
+
+// count counts the operator's writes in [from, to).
+func (c *CreateFigures) count(audit *auditFindings, from, to time.Time) {
+	for _, w := range audit.between(from, to) {
+		switch w.kind {
+		case writeTarget:
+			c.TargetWrites++
+		case writeState:
+			c.StateWrites++
+		case writeStatus:
+			c.StatusWrites++
+		case writeEvent:
+			c.EventWrites++
+		}
+	}
+	c.RefusedWrites = len(audit.refusedBetween(from, to))
 }
 
 func (b *bench) phase(win window, audit *auditFindings, requests []aprimotest.Request) *PhaseFigures {
@@ -263,6 +290,7 @@ func (b *bench) phase(win window, audit *auditFindings, requests []aprimotest.Re
 			f.EventWrites++
 		}
 	}
+	f.RefusedWrites = len(audit.refusedBetween(win.from, win.to))
 	delete(f.Flows, "")
 	for flow, ff := range f.Flows {
 		if ff.Rotations > 0 {
@@ -427,6 +455,8 @@ func (r *Report) writeMarkdown(out io.Writer) {
 	row := func(name, value, target string) { p("| %s | %s | %s |", name, value, target) }
 	row("create→Ready p50 / p99 / max", fmt.Sprintf("%.2fs / %.2fs / %.2fs", r.Create.ReadyP50, r.Create.ReadyP99, r.Create.ReadyMax), "all Ready < 60s at 5,000; p99 < 5s at 1,000")
 	row("all Ready after first create", fmt.Sprintf("%.1fs (%d not Ready)", r.Create.AllReadySeconds, r.Create.NotReady), "")
+	row("until all Ready: writes (target, state, status, events) / refused by the API server",
+		fmt.Sprintf("%d, %d, %d, %d / %d", r.Create.TargetWrites, r.Create.StateWrites, r.Create.StatusWrites, r.Create.EventWrites, r.Create.RefusedWrites), "")
 	for _, ph := range []struct {
 		name string
 		f    *PhaseFigures
@@ -447,7 +477,7 @@ func (r *Report) writeMarkdown(out io.Writer) {
 				fmt.Sprintf("%.3f + %.3f = %.3f (target %d, state %d, status %d)", ff.SecretWritesPerRotation, ff.StatusWritesPerRotation, ff.WritesPerRotation,
 					ff.TargetWrites, ff.StateWrites, ff.StatusWrites), writesTarget(flow))
 		}
-		row(ph.name+": event writes", fmt.Sprint(f.EventWrites), "")
+		row(ph.name+": event writes / writes refused by the API server", fmt.Sprintf("%d / %d", f.EventWrites, f.RefusedWrites), "")
 		row(ph.name+": refresh lateness p50 / p99 / max", fmt.Sprintf("%.2fs / %.2fs / %.2fs", f.LatenessP50, f.LatenessP99, f.LatenessMax), "p99 < 2s")
 		row(ph.name+": rotations before renewalTime", fmt.Sprint(f.EarlyRotations), "0")
 		row(ph.name+": CPU per rotation", fmt.Sprintf("%.2f ms (%.1f CPU s)", f.CPUMillisPerRotation, f.CPUSeconds), "< 2 ms")
