@@ -37,12 +37,18 @@ func TestBurstsReuseConnections(t *testing.T) {
 	var newConns atomic.Int32
 	var mu sync.Mutex
 	gate, arrived := make(chan struct{}), make(chan struct{}, concurrent)
-	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		arrived <- struct{}{}
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Take this burst's gate before saying so: once all have arrived the
+		// test replaces it, and a late reader would wait for the next burst.
 		mu.Lock()
 		g := gate
 		mu.Unlock()
-		<-g // every request of the burst is in flight at once
+		arrived <- struct{}{}
+		select { // every request of the burst is in flight at once
+		case <-g:
+		case <-r.Context().Done():
+			return
+		}
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(okBody))
 	}))
@@ -55,7 +61,10 @@ func TestBurstsReuseConnections(t *testing.T) {
 	defer ts.Close()
 	roots := x509.NewCertPool()
 	roots.AddCert(ts.Certificate())
-	c := NewClient(Options{Hosts: HostAllowlist{"127.0.0.1"}, RootCAs: roots})
+	// A loaded CI machine (-race, other packages' control planes) can take
+	// seconds for 32 TLS handshakes, and a timed-out request redials.
+	const patience = time.Minute
+	c := NewClient(Options{Hosts: HostAllowlist{"127.0.0.1"}, RootCAs: roots, Timeout: patience})
 
 	for b := 1; b <= bursts; b++ {
 		var wg sync.WaitGroup
@@ -66,7 +75,7 @@ func TestBurstsReuseConnections(t *testing.T) {
 				}
 			})
 		}
-		timeout := time.After(10 * time.Second)
+		timeout := time.After(patience)
 		for i := range concurrent {
 			select {
 			case <-arrived:
