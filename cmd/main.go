@@ -130,6 +130,7 @@ func main() {
 
 	cfg := ctrl.GetConfigOrDie()
 	cfg.UserAgent = controllers.UserAgent
+	cfg.DisableCompression = !scale.apiCompression
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme,
 		Metrics:                 metricsOptions,

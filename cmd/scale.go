@@ -31,6 +31,7 @@ type scaleFlags struct {
 	pprofAddr               string
 	leaderElectionNamespace string
 	leaderElectionID        string
+	apiCompression          bool
 }
 
 func (f *scaleFlags) bind(fs *flag.FlagSet) {
@@ -46,6 +47,9 @@ func (f *scaleFlags) bind(fs *flag.FlagSet) {
 		"The address the pprof endpoints (/debug/pprof/) bind to, e.g. 127.0.0.1:6060; empty: off.")
 	fs.StringVar(&f.leaderElectionID, "leader-election-id", "aprimo-credential-operator.credentials.dev",
 		"Name of the leader election Lease. Shards (--credential-selector) in one namespace each need their own.")
+	fs.BoolVar(&f.apiCompression, "kube-api-compression", false,
+		"Ask the API server for gzip-compressed answers and watch streams. Off: within a cluster it costs CPU "+
+			"on both ends for bandwidth nobody is short of; turn it on for a control plane across a slow link.")
 	fs.StringVar(&f.leaderElectionNamespace, "leader-election-namespace", "",
 		"Namespace of the leader election Lease; empty: the Pod's own. Needed only outside a cluster.")
 }

@@ -67,8 +67,8 @@ type AprimoCredentialReconciler struct {
 	// (spec.legacy.revokeOnDelete); DefaultRevokeDeadline when 0.
 	RevokeDeadline time.Duration
 
-	// values memoises digests of input Secret values by Secret version.
-	values valueDigests
+	// values memoises what is read of input Secrets, by Secret version.
+	values inputValues
 
 	// failed holds, per credential, the inputs hash of the last failed
 	// attempt, so a change to the inputs retries at once. It is kept in memory,

@@ -21,6 +21,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -142,33 +143,74 @@ func (r *AprimoCredentialReconciler) newBootstrap(ctx context.Context, cred *v1a
 	return !chainStateOf(state).KnowsBootstrap(digests[ref.Key]), nil
 }
 
-// valueDigests memoises, per input Secret version, the SHA-256 of each value.
-// A Secret is read only when its version in the metadata cache changed, so an
-// idle pass makes no API call. Only digests are kept, never values.
-type valueDigests struct {
+// inputValues memoises, per input Secret version, what the operator reads of
+// it: the SHA-256 of each value (for the inputs hash) and the values the
+// credentials referencing it use (for token requests). A Secret is read only
+// when its version in the metadata cache changes, so an idle pass makes no API
+// call and a rotation makes none for its inputs. Values of keys no credential
+// references are never kept.
+type inputValues struct {
 	mu sync.Mutex
-	m  map[types.NamespacedName]secretDigests
+	m  map[types.NamespacedName]secretValues
 }
 
-type secretDigests struct {
+type secretValues struct {
 	uid     types.UID
 	version string
-	keys    map[string]string
+	digests map[string]string // every non-empty key
+	values  map[string]string // referenced keys only, trimmed
 }
 
-func (v *valueDigests) drop(key types.NamespacedName) {
+// covers: the entry holds every key of the Secret the credential reads (or
+// knows the key is absent or empty).
+func (v secretValues) covers(keys []string) bool {
+	for _, k := range keys {
+		if _, ok := v.values[k]; !ok && v.digests[k] != "" {
+			return false
+		}
+	}
+	return true
+}
+
+func (v *inputValues) drop(key types.NamespacedName) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	delete(v.m, key)
 }
 
-// digests returns the value digests of an input Secret; nil (and no failure)
-// when an optional Secret is absent.
-func (r *AprimoCredentialReconciler) digests(ctx context.Context, cred *v1alpha1.AprimoCredential, name string) (map[string]string, *failure, error) {
-	key := types.NamespacedName{Namespace: cred.Namespace, Name: name}
+// referencedKeys lists the keys of Secret name that the credential reads.
+func referencedKeys(cred *v1alpha1.AprimoCredential, name string) []string {
+	var keys []string
+	for _, in := range inputs(cred) {
+		if in.ref.name == name && !slices.Contains(keys, in.ref.key) {
+			keys = append(keys, in.ref.key)
+		}
+	}
+	return keys
+}
+
+// inputVersion finds an input Secret's UID and resourceVersion in a cache:
+// the metadata cache, or for a Secret that carries the operator's managed-by
+// label (which the metadata cache leaves out), the manager's.
+func (r *AprimoCredentialReconciler) inputVersion(ctx context.Context, key types.NamespacedName) (types.UID, string, error) {
 	meta := &metav1.PartialObjectMetadata{}
 	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
 	err := r.SecretMetadata.Get(ctx, key, meta)
+	if apierrors.IsNotFound(err) {
+		own := &corev1.Secret{}
+		if err := r.Get(ctx, key, own); err != nil {
+			return "", "", err
+		}
+		return own.UID, own.ResourceVersion, nil
+	}
+	return meta.UID, meta.ResourceVersion, err
+}
+
+// secretValues returns what the credential reads of an input Secret; nil (and
+// no failure) when an optional Secret is absent.
+func (r *AprimoCredentialReconciler) secretValues(ctx context.Context, cred *v1alpha1.AprimoCredential, name string) (*secretValues, *failure, error) {
+	key := types.NamespacedName{Namespace: cred.Namespace, Name: name}
+	uid, version, err := r.inputVersion(ctx, key)
 	if apierrors.IsNotFound(err) {
 		r.values.drop(key)
 	}
@@ -182,11 +224,12 @@ func (r *AprimoCredentialReconciler) digests(ctx context.Context, cred *v1alpha1
 		return nil, nil, err
 	}
 
+	wanted := referencedKeys(cred, name)
 	r.values.mu.Lock()
 	cached, ok := r.values.m[key]
 	r.values.mu.Unlock()
-	if ok && cached.uid == meta.UID && cached.version == meta.ResourceVersion {
-		return cached.keys, nil, nil
+	if ok && cached.uid == uid && cached.version == version && cached.covers(wanted) {
+		return &cached, nil, nil
 	}
 	s := &corev1.Secret{}
 	if err := r.APIReader.Get(ctx, key, s); apierrors.IsNotFound(err) {
@@ -194,21 +237,44 @@ func (r *AprimoCredentialReconciler) digests(ctx context.Context, cred *v1alpha1
 	} else if err != nil {
 		return nil, nil, err
 	}
-	keys := make(map[string]string, len(s.Data))
-	for k, v := range s.Data {
-		if t := strings.TrimSpace(string(v)); t != "" {
-			keys[k] = policy.SHA256(t)
+	if ok && cached.uid == s.UID && cached.version == s.ResourceVersion {
+		wanted = append(wanted, slices.Collect(maps.Keys(cached.values))...) // other credentials' keys of the same version
+	}
+	v := secretValues{uid: s.UID, version: s.ResourceVersion,
+		digests: make(map[string]string, len(s.Data)), values: make(map[string]string, len(wanted))}
+	for k, raw := range s.Data {
+		if t := strings.TrimSpace(string(raw)); t != "" {
+			v.digests[k] = policy.SHA256(t)
+		}
+	}
+	for _, k := range wanted {
+		t := strings.TrimSpace(string(s.Data[k]))
+		if len(t) > maxSecretValueBytes {
+			t = t[:maxSecretValueBytes+1] // never used, only refused: no need to hold all of it
+		}
+		if t != "" {
+			v.values[k] = t
 		}
 	}
 	// Keyed by the version read, which may be newer than the cache's: the next
-	// pass reads once more, and finds the same digests.
+	// pass reads once more, and finds the same values.
 	r.values.mu.Lock()
 	if r.values.m == nil {
-		r.values.m = map[types.NamespacedName]secretDigests{}
+		r.values.m = map[types.NamespacedName]secretValues{}
 	}
-	r.values.m[key] = secretDigests{uid: s.UID, version: s.ResourceVersion, keys: keys}
+	r.values.m[key] = v
 	r.values.mu.Unlock()
-	return keys, nil, nil
+	return &v, nil, nil
+}
+
+// digests returns the value digests of an input Secret; nil (and no failure)
+// when an optional Secret is absent.
+func (r *AprimoCredentialReconciler) digests(ctx context.Context, cred *v1alpha1.AprimoCredential, name string) (map[string]string, *failure, error) {
+	v, f, err := r.secretValues(ctx, cred, name)
+	if v == nil {
+		return nil, f, err
+	}
+	return v.digests, nil, nil
 }
 
 // credentials are the values a token request is made with. Never log them.
@@ -228,24 +294,25 @@ func optionalSecret(cred *v1alpha1.AprimoCredential, name string) bool {
 	return s.Flow == v1alpha1.FlowRefreshToken && s.RefreshTokenRef != nil && s.RefreshTokenRef.Name == name && s.ClientSecretRef.Name != name
 }
 
-// readCredentials reads the input Secrets directly from the API server: user
-// Secrets are never cached, so no cluster-wide Secret informer is started.
+// readCredentials reads the values a token request is made with, from the
+// input Secrets' versions the metadata cache shows (see inputValues): the same
+// versions the inputs hash was computed from.
 func (r *AprimoCredentialReconciler) readCredentials(ctx context.Context, cred *v1alpha1.AprimoCredential) (*credentials, *failure, error) {
-	secrets := map[string]*corev1.Secret{}
+	secrets := map[string]*secretValues{}
 	value := func(ref secretRef) (string, *failure, error) {
 		s, ok := secrets[ref.name]
 		if !ok {
-			s = &corev1.Secret{}
-			err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: cred.Namespace, Name: ref.name}, s)
-			if apierrors.IsNotFound(err) {
-				return "", secretNotFound(cred, ref.name), nil
+			var f *failure
+			var err error
+			if s, f, err = r.secretValues(ctx, cred, ref.name); f != nil || err != nil {
+				return "", f, err
 			}
-			if err != nil {
-				return "", nil, err
+			if s == nil { // an optional Secret that is absent
+				return "", secretNotFound(cred, ref.name), nil
 			}
 			secrets[ref.name] = s
 		}
-		v := strings.TrimSpace(string(s.Data[ref.key]))
+		v := s.values[ref.key]
 		if v == "" {
 			return "", stalled(v1alpha1.ReasonSecretKeyNotFound, "Secret %s/%s has no key %q, or it is empty: add the key, or set the key name in spec.",
 				cred.Namespace, ref.name, ref.key), nil

@@ -18,7 +18,6 @@ package controllers
 
 import (
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -28,7 +27,8 @@ import (
 
 // The operator's own writes come back to it as watch events: each refresh
 // writes the target Secret (and, for refresh-token flows, the state Secret),
-// which both Secret watches report. Reconciling on them finds nothing to do
+// which the watch of its own Secrets reports (the metadata watch of input
+// Secrets does not see them: notOwnSecrets). Reconciling on them finds nothing to do
 // and costs a pass, with its API reads, per write. These predicates drop them
 // and keep what needs a repair. (Measured with test/bench: docs/performance.md.)
 
@@ -69,21 +69,4 @@ func controllerName(s *corev1.Secret) string {
 		}
 	}
 	return ""
-}
-
-// notOwnSecretWrite drops, from the metadata-only watch of input Secrets, the
-// creates and updates of the operator's own Secrets: the full watch of those
-// (Owns) decides on them. Without it, the target Secret's create echoed here
-// started a second pass on a cache that had not yet seen the first pass's
-// status, whose status patch the API server then refused (a 409 per new
-// credential). Deletes pass, and so does every event of a user's Secret, so
-// freeing a target name taken by someone else's Secret still retries at once.
-func notOwnSecretWrite() predicate.TypedFuncs[*metav1.PartialObjectMetadata] {
-	notOwn := func(o *metav1.PartialObjectMetadata) bool {
-		return o.GetLabels()[v1alpha1.ManagedByLabel] != v1alpha1.ManagedByValue
-	}
-	return predicate.TypedFuncs[*metav1.PartialObjectMetadata]{
-		CreateFunc: func(e event.TypedCreateEvent[*metav1.PartialObjectMetadata]) bool { return notOwn(e.Object) },
-		UpdateFunc: func(e event.TypedUpdateEvent[*metav1.PartialObjectMetadata]) bool { return notOwn(e.ObjectNew) },
-	}
 }

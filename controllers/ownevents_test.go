@@ -74,25 +74,3 @@ func TestOwnSecretEventsPassOnlyWhatNeedsARepair(t *testing.T) {
 		})
 	}
 }
-
-func TestMetadataWatchDropsOnlyTheOperatorsOwnWrites(t *testing.T) {
-	meta := func(labels map[string]string) *metav1.PartialObjectMetadata {
-		return &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: "ns", Labels: labels}}
-	}
-	own := meta(map[string]string{v1alpha1.ManagedByLabel: v1alpha1.ManagedByValue})
-	user := meta(nil)
-	p := notOwnSecretWrite()
-	if p.Update(event.TypedUpdateEvent[*metav1.PartialObjectMetadata]{ObjectOld: own, ObjectNew: own}) {
-		t.Error("an update of the operator's own Secret passed")
-	}
-	if !p.Update(event.TypedUpdateEvent[*metav1.PartialObjectMetadata]{ObjectOld: user, ObjectNew: user}) {
-		t.Error("an update of a user's Secret (an input) was dropped")
-	}
-	if p.Create(event.TypedCreateEvent[*metav1.PartialObjectMetadata]{Object: own}) {
-		t.Error("the create of the operator's own Secret passed")
-	}
-	if !p.Create(event.TypedCreateEvent[*metav1.PartialObjectMetadata]{Object: user}) || !p.Delete(event.TypedDeleteEvent[*metav1.PartialObjectMetadata]{Object: user}) ||
-		!p.Delete(event.TypedDeleteEvent[*metav1.PartialObjectMetadata]{Object: own}) {
-		t.Error("a user's creates and every delete must pass")
-	}
-}

@@ -23,6 +23,8 @@ import (
 	"net/http"
 	"sync"
 
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -34,7 +36,8 @@ import (
 )
 
 // SecretMetadata is a cache of Secret metadata, reduced to name, namespace,
-// UID and resourceVersion (see secretIdentity), of the namespaces that hold
+// UID and resourceVersion (see secretIdentity), of the Secrets the operator
+// did not write (see notOwnSecrets), in the namespaces that hold
 // AprimoCredentials only: one informer per such namespace, started when the
 // first credential there is seen. The Secrets of other namespaces (most of a
 // cluster's) are never listed, watched or held. A namespace's informer stays
@@ -85,12 +88,25 @@ func NewSecretMetadataCache(mgr ctrl.Manager, watchNamespaces []string) (*Secret
 
 func newMetadataCache(mgr ctrl.Manager, cfg *rest.Config, httpClient *http.Client, namespace string) (cache.Cache, error) {
 	return cache.New(cfg, cache.Options{
-		HTTPClient:        httpClient,
-		Scheme:            mgr.GetScheme(),
-		Mapper:            mgr.GetRESTMapper(),
-		DefaultNamespaces: map[string]cache.Config{namespace: {}},
-		DefaultTransform:  secretIdentity,
+		HTTPClient:           httpClient,
+		Scheme:               mgr.GetScheme(),
+		Mapper:               mgr.GetRESTMapper(),
+		DefaultNamespaces:    map[string]cache.Config{namespace: {}},
+		DefaultLabelSelector: notOwnSecrets(),
+		DefaultTransform:     secretIdentity,
 	})
+}
+
+// notOwnSecrets selects the Secrets the manager's cache does not hold: the
+// two caches split a namespace's Secrets between them. Each write of a target
+// or state Secret then reaches the manager once, through the full watch
+// (Owns), instead of also as a metadata event that is decoded and dropped.
+func notOwnSecrets() labels.Selector {
+	req, err := labels.NewRequirement(v1alpha1.ManagedByLabel, selection.NotEquals, []string{v1alpha1.ManagedByValue})
+	if err != nil {
+		panic(err) // constant arguments
+	}
+	return labels.NewSelector().Add(*req)
 }
 
 // Start starts a namespace's cache for every AprimoCredential seen, then

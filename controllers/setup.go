@@ -72,8 +72,7 @@ func (r *AprimoCredentialReconciler) SetupWithManager(ctx context.Context, mgr c
 	// Each namespace's metadata cache, as it starts, feeds the controller.
 	secretMetadata.watch = func(c cache.Cache) error {
 		return ctl.Watch(source.Kind(c, secretMeta,
-			handler.TypedEnqueueRequestsFromMapFunc(r.credentialsForSecret),
-			notOwnSecretWrite()))
+			handler.TypedEnqueueRequestsFromMapFunc(r.credentialsForSecret)))
 	}
 	return nil
 }
@@ -174,9 +173,6 @@ func secretIdentity(obj any) (any, error) {
 			UID:             m.UID,
 			ResourceVersion: m.ResourceVersion,
 		},
-	}
-	if v, ok := m.Labels[v1alpha1.ManagedByLabel]; ok && v == v1alpha1.ManagedByValue {
-		out.Labels = map[string]string{v1alpha1.ManagedByLabel: v1alpha1.ManagedByValue}
 	}
 	return out, nil
 }

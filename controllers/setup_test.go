@@ -66,16 +66,6 @@ func TestSecretIdentityKeepsOnlyNameNamespaceUIDAndResourceVersion(t *testing.T)
 			in:   full(),
 			want: &metav1.PartialObjectMetadata{TypeMeta: secretType, ObjectMeta: identity},
 		},
-		"the operator's managed-by label is kept, other labels are not": {
-			in: &metav1.PartialObjectMetadata{TypeMeta: secretType, ObjectMeta: metav1.ObjectMeta{
-				Name: "aprimo-client", Namespace: "marketing", UID: "6f1c", ResourceVersion: "42",
-				Labels: map[string]string{v1alpha1.ManagedByLabel: v1alpha1.ManagedByValue, "team": "dam"},
-			}},
-			want: &metav1.PartialObjectMetadata{TypeMeta: secretType, ObjectMeta: metav1.ObjectMeta{
-				Name: "aprimo-client", Namespace: "marketing", UID: "6f1c", ResourceVersion: "42",
-				Labels: map[string]string{v1alpha1.ManagedByLabel: v1alpha1.ManagedByValue},
-			}},
-		},
 		"metadata already reduced stays the same": {
 			in:   &metav1.PartialObjectMetadata{TypeMeta: secretType, ObjectMeta: identity},
 			want: &metav1.PartialObjectMetadata{TypeMeta: secretType, ObjectMeta: identity},

@@ -97,6 +97,7 @@ func newWatcher() *watcher {
 func (w *watcher) start(ctx context.Context, cfg *rest.Config) error {
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = -1, 0
+	cfg.DisableCompression = true // see run.go
 	c, err := cache.New(cfg, cache.Options{
 		Scheme: harness.Scheme(),
 		ByObject: map[client.Object]cache.ByObject{
