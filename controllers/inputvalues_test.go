@@ -49,7 +49,7 @@ var _ = Describe("Input Secret values", func() {
 		Expect(clientReads()).To(Equal(1), "a rotation read the unchanged client Secret")
 
 		// A new version (another key added) is read once; its values are the same, so the token stays.
-		w.secret("aprimo-client", map[string]string{"client-id": w.clientID, "client-secret": w.clientSecret, "note": "rotated by hand"})
+		w.secret("aprimo-client", map[string]string{"client-id": w.clientID, "client-secret": w.clientSecret, "note": randomString(16)})
 		h.reconcile(cred)
 		Expect(clientReads()).To(Equal(2))
 		Expect(w.requests()).To(Equal(3))

@@ -126,7 +126,11 @@ type FlowFigures struct {
 	Clients     int `json:"clients"`
 	Rotations   int `json:"rotations"`
 	Requests    int `json:"tokenRequests"`
-	// RequestsPerRotation is per credential rotation.
+	// RequestsPerRotation is per credential rotation: the requests of the
+	// rotations' clients from their first token to their last (as for
+	// RequestsPerClientRotation), so that a request sent just before the
+	// window closed, whose rotation falls after it, is not counted against
+	// the rotations inside. Requests counts every request in the window.
 	RequestsPerRotation float64 `json:"tokenRequestsPerRotation"`
 	// RequestsPerClientRotation: requests over the rotations of each client,
 	// a rotation being a new token its credentials took (see clientTokens).
@@ -295,7 +299,7 @@ func (b *bench) phase(win window, audit *auditFindings, requests []aprimotest.Re
 	for flow, ff := range f.Flows {
 		if ff.Rotations > 0 {
 			r := float64(ff.Rotations)
-			ff.RequestsPerRotation = round(float64(ff.Requests) / r)
+			ff.RequestsPerRotation = round(float64(clientRequests[flow]) / r)
 			ff.SecretWritesPerRotation = round(float64(ff.TargetWrites+ff.StateWrites) / r)
 			ff.StatusWritesPerRotation = round(float64(ff.StatusWrites) / r)
 			ff.WritesPerRotation = round(float64(ff.TargetWrites+ff.StateWrites+ff.StatusWrites) / r)
