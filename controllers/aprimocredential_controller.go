@@ -221,9 +221,10 @@ func (r *AprimoCredentialReconciler) observe(p *pass) policy.Observation {
 // and target Secret are current before a token request is spent. The cache can
 // lag the writes of the previous pass, and deciding on that would request a
 // token twice. A cache that shows exactly this process's latest writes of both
-// needs no confirmation (see lastWrites): that is every steady rotation.
+// needs no confirmation (see lastWrites): that is every steady rotation. Nor
+// does a pass that takes its client's latest token (takesSharedToken).
 func (r *AprimoCredentialReconciler) cacheIsFresh(ctx context.Context, p *pass) (bool, error) {
-	if r.cacheShowsOwnWrites(p) {
+	if r.cacheShowsOwnWrites(p) || r.takesSharedToken(ctx, p) {
 		return true, nil
 	}
 	live := &v1alpha1.AprimoCredential{}
@@ -265,7 +266,9 @@ func (r *AprimoCredentialReconciler) issue(ctx context.Context, p *pass) (*aprim
 
 // store writes a new token to the target Secret and schedules its renewal.
 func (r *AprimoCredentialReconciler) store(ctx context.Context, p *pass, tok *aprimo.Token) (ctrl.Result, error) {
-	if p.stored.secret == nil {
+	// A token request may have taken seconds since observeTarget read the
+	// absent target live; a pass that sent nothing read it moments ago.
+	if p.stored.secret == nil && p.sent {
 		if f, err := r.stillFree(ctx, p.cred); f != nil || err != nil {
 			return r.fail(p, f), err
 		}

@@ -28,6 +28,23 @@ import (
 	"github.com/aprimo-credential-operator/aprimo-credential-operator/internal/aprimo/aprimotest"
 )
 
+var _ = Describe("A credential that takes its client's latest token", func() {
+	It("reads neither itself nor its target Secret live again: it sends nothing that a stale cache could make it send twice", func() {
+		h := newHandDriven()
+		w := newWorld(aprimotest.Registration{Grants: []string{aprimotest.GrantClientCredentials}, TokenLifetime: time.Hour})
+		first := w.credential("first", nil)
+		h.reconcile(first)
+		Expect(w.requests()).To(Equal(1))
+
+		second := w.credential("second", nil)
+		h.reconcile(second)
+		Expect(w.requests()).To(Equal(1), "the second credential did not take the client's token")
+		Expect(w.condition("second", v1alpha1.ConditionReady)()).To(Equal("True/TokenIssued"))
+		Expect(h.liveReads(second)).To(Equal(1), "only the absent target Secret is read live, once")
+		Expect(w.accessToken("second")()).To(Equal(w.accessToken("first")()))
+	})
+})
+
 var _ = Describe("Input Secret values", func() {
 	It("are read once per Secret version: rotations read none, a new version is read once", func() {
 		h := newHandDriven()

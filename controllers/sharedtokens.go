@@ -251,18 +251,14 @@ func (s *sharedTokens) settle(cred types.NamespacedName) {
 func (r *AprimoCredentialReconciler) clientCredentials(ctx context.Context, p *pass, c *credentials) (*aprimo.Token, error) {
 	cred, name := p.cred, types.NamespacedName{Namespace: p.cred.Namespace, Name: p.cred.Name}
 	key := sharedClientKey(cred.TokenEndpoint(), c.clientID, c.clientSecret, cred.Spec.Scopes)
-	usable := func(tok *aprimo.Token) bool {
-		issued, expires := tok.IssuedAt.Truncate(time.Second), tok.ExpiresAt.Truncate(time.Second)
-		return r.renewalTime(cred, p.stored.secret, issued, expires).After(p.now)
-	}
+	usable := r.usableShared(p)
 	// One backoff for the client, on the scale of its failure's class, from
 	// the start of the pass as a credential's own backoff (status.lastFailureTime).
 	next := func(attempts int32, ae *aprimo.Error) time.Time {
 		f := fromTokenError(cred, ae)
 		return policy.NextAttempt(p.now, policy.Failure{Attempts: attempts, Stalled: f.Stalled, RetryAfter: f.RetryAfter}, time.Time{}, r.Random)
 	}
-	// A forced refresh, or a target Secret someone edited, gets a token of its own.
-	fresh := refreshRequested(p) || (p.stored.secret != nil && !p.stored.valid)
+	fresh := ownTokenNeeded(p)
 	r.shared.settle(name)
 	tok, err := r.shared.get(key, fresh, usable, r.Clock.Now, func() (*aprimo.Token, error) {
 		p.sent = true
@@ -279,4 +275,39 @@ func (r *AprimoCredentialReconciler) clientCredentials(ctx context.Context, p *p
 		return nil, f
 	}
 	return tok, err
+}
+
+// usableShared accepts a client's token for the pass's credential if the
+// credential would not renew it yet.
+func (r *AprimoCredentialReconciler) usableShared(p *pass) func(*aprimo.Token) bool {
+	return func(tok *aprimo.Token) bool {
+		issued, expires := tok.IssuedAt.Truncate(time.Second), tok.ExpiresAt.Truncate(time.Second)
+		return r.renewalTime(p.cred, p.stored.secret, issued, expires).After(p.now)
+	}
+}
+
+// ownTokenNeeded: a forced refresh, or a target Secret someone edited, gets a
+// token of its own rather than the client's latest.
+func ownTokenNeeded(p *pass) bool {
+	return refreshRequested(p) || (p.stored.secret != nil && !p.stored.valid)
+}
+
+// takesSharedToken reports whether the pass will take its client's latest
+// token and send nothing to Aprimo. A cache that lags cannot then make it
+// request a token twice, so cacheIsFresh needs no live read; a stale status
+// is still refused by the status write's optimistic lock.
+func (r *AprimoCredentialReconciler) takesSharedToken(ctx context.Context, p *pass) bool {
+	switch p.cred.Spec.Flow {
+	case v1alpha1.FlowRefreshToken, v1alpha1.FlowResourceOwnerPassword, v1alpha1.FlowDistributedMarketing, v1alpha1.FlowLegacyUserToken:
+		return false // never shared (requestToken)
+	}
+	if ownTokenNeeded(p) {
+		return false
+	}
+	c, f, err := r.readCredentials(ctx, p.cred) // the values the inputs hash just read: no API call
+	if f != nil || err != nil {
+		return false
+	}
+	key := sharedClientKey(p.cred.TokenEndpoint(), c.clientID, c.clientSecret, p.cred.Spec.Scopes)
+	return r.shared.reusable(key, r.usableShared(p)) != nil
 }

@@ -57,6 +57,8 @@ type config struct {
 	ReadyTimeout      time.Duration `json:"readyTimeout"`
 	// ManagerArgs are extra manager flags, e.g. --token-requests-per-second=20.
 	ManagerArgs []string `json:"managerArgs"`
+	// ManagerEnv is extra environment for the manager, e.g. GOGC=50.
+	ManagerEnv []string `json:"managerEnv,omitempty"`
 	JSONPath    string   `json:"-"`
 	Binary      string   `json:"-"`
 	// Dir holds the logs; default <repo>/tmp/bench.
@@ -92,6 +94,13 @@ func (c *config) bindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ReadyTimeout, "ready-timeout", c.ReadyTimeout, "give up waiting for all credentials to be Ready after this")
 	fs.Func("manager-arg", "extra manager flag, repeatable (e.g. -manager-arg=--token-requests-per-second=20)", func(v string) error {
 		c.ManagerArgs = append(c.ManagerArgs, v)
+		return nil
+	})
+	fs.Func("manager-env", "extra environment variable of the manager, repeatable (e.g. -manager-env=GOGC=50)", func(v string) error {
+		if !strings.Contains(v, "=") {
+			return fmt.Errorf("want NAME=value, got %q", v)
+		}
+		c.ManagerEnv = append(c.ManagerEnv, v)
 		return nil
 	})
 	fs.StringVar(&c.JSONPath, "json", c.JSONPath, "write the report as JSON to this file")

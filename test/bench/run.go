@@ -223,6 +223,7 @@ func (b *bench) startManagers(ctx context.Context, phase string) error {
 			CAFile:     b.fake.CAFile,
 			LogFile:    filepath.Join(b.dir, fmt.Sprintf("%s-%s.log", name, phaseSlug(phase))),
 			Args:       b.managerArgs(i),
+			Env:        b.cfg.ManagerEnv,
 		})
 		if err != nil {
 			return err

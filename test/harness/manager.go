@@ -38,6 +38,8 @@ type ManagerOptions struct {
 	LogFile string
 	// Args are extra flags, after the harness's own (a later flag wins).
 	Args []string
+	// Env is added to the environment the manager inherits (e.g. GOMAXPROCS=1).
+	Env []string
 	// StopGrace is how long Stop waits after SIGTERM before killing; default 10s.
 	StopGrace time.Duration
 }
@@ -73,6 +75,9 @@ func StartManager(o ManagerOptions) (*Manager, func() error, error) {
 	}, o.Args...)
 	cmd := exec.Command(o.Binary, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if len(o.Env) > 0 {
+		cmd.Env = append(os.Environ(), o.Env...)
+	}
 	// Our own process group, as envtest does for its processes: a Ctrl-C in
 	// the terminal reaches only us, and we stop the manager before the API
 	// server, so it shuts down cleanly instead of racing the control plane.
