@@ -59,8 +59,8 @@ type config struct {
 	ManagerArgs []string `json:"managerArgs"`
 	// ManagerEnv is extra environment for the manager, e.g. GOGC=50.
 	ManagerEnv []string `json:"managerEnv,omitempty"`
-	JSONPath    string   `json:"-"`
-	Binary      string   `json:"-"`
+	JSONPath   string   `json:"-"`
+	Binary     string   `json:"-"`
 	// Dir holds the logs; default <repo>/tmp/bench.
 	Dir string `json:"-"`
 	// Quiet drops progress lines (tests).
