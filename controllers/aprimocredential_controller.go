@@ -136,6 +136,9 @@ func (r *AprimoCredentialReconciler) Reconcile(ctx context.Context, req ctrl.Req
 		}
 	}()
 
+	if r.cacheBehindOwnWrite(p) {
+		return r.lookAgain(p), nil
+	}
 	if !cred.DeletionTimestamp.IsZero() {
 		return r.finalize(ctx, p)
 	}

@@ -17,6 +17,7 @@ limitations under the License.
 package controllers
 
 import (
+	"k8s.io/apimachinery/pkg/util/resourceversion"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -69,4 +70,19 @@ func (r *AprimoCredentialReconciler) cacheShowsOwnWrites(p *pass) bool {
 		return false
 	}
 	return w.cred == p.cred.ResourceVersion && w.target == p.stored.secret.ResourceVersion
+}
+
+// cacheBehindOwnWrite: the cache shows the credential at a resourceVersion
+// older than this process's last write of it. A pass on it would decide on a
+// state this process already moved past, and its status write would be
+// refused; it looks again instead, reading and writing nothing. (A second
+// pass right after the first, woken by an input Secret's event, sees that.)
+// A newer version, someone else's write, is no reason to wait.
+func (r *AprimoCredentialReconciler) cacheBehindOwnWrite(p *pass) bool {
+	w, ok := r.written.load(p.cred)
+	if !ok || w.cred == "" {
+		return false
+	}
+	cmp, err := resourceversion.CompareResourceVersion(p.cred.ResourceVersion, w.cred)
+	return err == nil && cmp < 0
 }

@@ -174,10 +174,22 @@ var _ = Describe("The check of the cache before a token request", func() {
 		second, secondTarget := w.get("lagging"), w.getSecret(cred.TargetName())
 		Expect(secondTarget.ResourceVersion).NotTo(Equal(firstTarget.ResourceVersion))
 
-		// The cache still shows the first token, due for renewal: the live read
-		// finds the second, so the pass requests nothing and writes nothing.
+		// The cache still shows the first token, due for renewal, and a
+		// credential older than this process's last write: the pass looks
+		// again later, without reading, requesting or writing anything.
 		h.cache.freeze(first, firstTarget)
+		reads := h.liveReads(cred)
 		res := h.reconcile(cred)
+		Expect(res.RequeueAfter).To(BeNumerically(">", 0))
+		Expect(h.liveReads(cred)).To(Equal(reads))
+		Expect(w.requests()).To(Equal(2))
+		Expect(w.get("lagging").ResourceVersion).To(Equal(second.ResourceVersion))
+
+		// A process that did not write last (after a restart or a leader
+		// change) has only the live read: it finds the second token, so the
+		// pass requests nothing and writes nothing.
+		h.r.written = memory[lastWrites]{}
+		res = h.reconcile(cred)
 		Expect(res.RequeueAfter).To(BeNumerically(">", 0))
 		Expect(w.requests()).To(Equal(2))
 		Expect(w.get("lagging").ResourceVersion).To(Equal(second.ResourceVersion))
@@ -199,7 +211,7 @@ var _ = Describe("The check of the cache before a token request", func() {
 		// Caught up, it trusts nothing it remembers after the refused write, and rotates as due.
 		h.cache.frozen = map[string]client.Object{}
 		h.toRenewal(w, "lagging")
-		reads := h.liveReads(cred)
+		reads = h.liveReads(cred)
 		h.reconcile(cred)
 		Expect(w.requests()).To(Equal(3))
 		Expect(h.liveReads(cred)).To(BeNumerically(">", reads))
