@@ -161,9 +161,9 @@ func (r *AprimoCredentialReconciler) writeStatus(ctx context.Context, p *pass) e
 	if err != nil {
 		return err
 	}
-	// The answer is read as metadata only: the pass needs the new
-	// resourceVersion, and decoding the whole credential from JSON was a
-	// tenth of the manager's CPU per rotation (docs/performance.md).
+	// The answer is read as metadata only: the pass needs only the new
+	// resourceVersion, and custom resources decode from JSON, at a cost on
+	// every rotation.
 	written := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: p.cred.Namespace, Name: p.cred.Name}}
 	written.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind("AprimoCredential"))
 	if err := r.Status().Patch(ctx, written, patch, fieldOwner); err != nil {
