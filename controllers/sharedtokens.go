@@ -52,7 +52,10 @@ type sharedTokens struct {
 	inflight singleflight.Group
 	mu       sync.Mutex
 	latest   map[string]*aprimo.Token
-	failing  map[string]*groupFailure
+	// swept is when remember last dropped expired tokens: at most once per
+	// sweepEvery, so a rotation does not cost a scan of every client.
+	swept   time.Time
+	failing map[string]*groupFailure
 	// waiting holds, per client, the credentials that took its failure; woken
 	// holds the credentials woken by a new token, until they come for it.
 	waiting map[string]map[types.NamespacedName]bool
@@ -60,6 +63,9 @@ type sharedTokens struct {
 	// wakeups feeds the controller (SetupWithManager); nil until then.
 	wakeups chan event.GenericEvent
 }
+
+// sweepEvery is how often expired tokens of other clients are dropped.
+const sweepEvery = time.Minute
 
 // groupFailure is the last failed request of a client: its Aprimo error
 // (which holds no secret: it is what a status message says), how many
@@ -95,18 +101,21 @@ func (s *sharedTokens) reusable(key string, usable func(*aprimo.Token) bool) *ap
 }
 
 // remember keeps tok as the client's latest, ends its failure, wakes the
-// credentials that waited on it, and forgets expired tokens of other
-// clients, so deleted credentials leave nothing behind for long.
+// credentials that waited on it, and once a minute forgets expired tokens
+// of other clients, so deleted credentials leave nothing behind for long.
 func (s *sharedTokens) remember(key string, tok *aprimo.Token, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.latest == nil {
 		s.latest = map[string]*aprimo.Token{}
 	}
-	for k, t := range s.latest {
-		if !now.Before(t.ExpiresAt) {
-			delete(s.latest, k)
+	if now.Sub(s.swept) >= sweepEvery {
+		for k, t := range s.latest {
+			if !now.Before(t.ExpiresAt) {
+				delete(s.latest, k)
+			}
 		}
+		s.swept = now
 	}
 	s.latest[key] = tok
 	delete(s.failing, key)

@@ -18,6 +18,7 @@ package controllers
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -120,5 +121,36 @@ func TestSharedFailureOneRequestPerStep(t *testing.T) {
 	}
 	if requests != 3 {
 		t.Errorf("requests = %d, want 3: two failed steps and one recovery", requests)
+	}
+}
+
+// TestRememberForgetsExpiredTokensOnceAMinute: expired tokens of clients
+// that are gone are dropped, but not on every rotation: a scan of every
+// client per rotation was 1.5 % of the manager's CPU at 1,000 credentials.
+func TestRememberForgetsExpiredTokensOnceAMinute(t *testing.T) {
+	var s sharedTokens
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	token := func() *aprimo.Token { return &aprimo.Token{AccessToken: "t", ExpiresAt: now.Add(time.Minute)} }
+	for i := range 1000 {
+		s.remember(fmt.Sprintf("gone-%d", i), token(), now)
+	}
+	now = now.Add(time.Minute) // all of them expire; one client lives on
+	s.remember("live", token(), now)
+	if len(s.latest) != 1 {
+		t.Fatalf("%d tokens remembered a minute after the last sweep, want the live client's only", len(s.latest))
+	}
+	short := &aprimo.Token{AccessToken: "t", ExpiresAt: now.Add(10 * time.Second)}
+	for i := range 1000 {
+		s.remember(fmt.Sprintf("gone-%d", i), short, now)
+	}
+	now = now.Add(time.Minute - time.Second) // expired, but the last sweep was under a minute ago
+	s.remember("live", token(), now)
+	if len(s.latest) != 1001 {
+		t.Errorf("%d tokens remembered within a minute of the last sweep, want all 1001 (no scan yet)", len(s.latest))
+	}
+	now = now.Add(time.Second)
+	s.remember("live", token(), now)
+	if len(s.latest) != 1 {
+		t.Errorf("%d tokens remembered a minute after the last sweep, want the live client's only", len(s.latest))
 	}
 }
