@@ -66,6 +66,28 @@ var _ = Describe("Lifecycle", func() {
 		Expect(w.requests()).To(Equal(2))
 	})
 
+	It("follows spec.target's labels and annotations, dropping those it no longer sets, without a token request", func() {
+		w := newWorld(aprimotest.Registration{})
+		w.credential("relabel", func(s *v1alpha1.AprimoCredentialSpec) {
+			s.Target.Labels = map[string]string{"team": "dam", "tier": "gold"}
+			s.Target.Annotations = map[string]string{"example.com/owner": "dam"}
+		})
+		Eventually(w.accessToken("relabel"), timeout, interval).ShouldNot(BeEmpty())
+		s := w.getSecret("relabel")
+		s.Labels["added-by-someone"] = "x" // another writer's label stays
+		Expect(k8s.Update(suiteCtx, s)).To(Succeed())
+
+		w.update("relabel", func(c *v1alpha1.AprimoCredential) {
+			c.Spec.Target.Labels = map[string]string{"team": "mam"}
+			c.Spec.Target.Annotations = nil
+		})
+		Eventually(func() map[string]string { return w.getSecret("relabel").Labels }, 10*time.Second, interval).Should(And(
+			HaveKeyWithValue("team", "mam"), Not(HaveKey("tier")), HaveKeyWithValue("added-by-someone", "x")))
+		Eventually(func() map[string]string { return w.getSecret("relabel").Annotations }, 10*time.Second, interval).
+			ShouldNot(HaveKey("example.com/owner"))
+		Expect(w.requests()).To(Equal(1))
+	})
+
 	It("never overwrites a Secret it does not own", func() {
 		w := newWorld(aprimotest.Registration{})
 		w.secret("taken", map[string]string{"mine": "user-data"})

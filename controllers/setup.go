@@ -118,7 +118,11 @@ func CacheOptions(watchNamespaces []string) cache.Options {
 	return cache.Options{
 		DefaultNamespaces: namespaceConfig(watchNamespaces),
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Secret{}:             {Label: labels.SelectorFromSet(labels.Set{v1alpha1.ManagedByLabel: v1alpha1.ManagedByValue})},
+			&corev1.Secret{}: {
+				Label: labels.SelectorFromSet(labels.Set{v1alpha1.ManagedByLabel: v1alpha1.ManagedByValue}),
+				// Nothing reads them (asApplied, target.go); an update without them keeps the server's.
+				Transform: cache.TransformStripManagedFields(),
+			},
 			&v1alpha1.AprimoCredential{}: {Transform: credentialTransform},
 		},
 	}
@@ -127,9 +131,7 @@ func CacheOptions(watchNamespaces []string) cache.Options {
 // credentialTransform drops from cached AprimoCredentials what the operator
 // never reads and never writes back (it patches, so absent fields stay as
 // they are on the server): managed fields, and kubectl's
-// last-applied-configuration, a second copy of the spec. (The operator's own
-// Secrets keep their managed fields: applyTarget compares what it owns of
-// the target Secret through them.)
+// last-applied-configuration, a second copy of the spec.
 func credentialTransform(obj any) (any, error) {
 	if o, ok := obj.(client.Object); ok {
 		o.SetManagedFields(nil)

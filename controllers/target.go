@@ -17,9 +17,11 @@ limitations under the License.
 package controllers
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -27,7 +29,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -50,6 +51,11 @@ const (
 	// digestAnnotation detects a hand-edited token: a digest of the data and
 	// the annotations above, as the operator wrote them.
 	digestAnnotation = v1alpha1.GroupName + "/digest"
+	// appliedAnnotation is a digest of the whole Secret as the operator last
+	// applied it (labels, annotations, data, owner). With the values still in
+	// place, it says an apply would change nothing, without the managed
+	// fields the cache drops (CacheOptions).
+	appliedAnnotation = v1alpha1.GroupName + "/applied"
 )
 
 // storedToken is what the target Secret says about the token it holds.
@@ -186,13 +192,56 @@ func (r *AprimoCredentialReconciler) targetApply(cred *v1alpha1.AprimoCredential
 		annotations = map[string]string{}
 	}
 	maps.Copy(annotations, c.annotations)
-	return corev1ac.Secret(cred.TargetName(), cred.Namespace).
+	desired := corev1ac.Secret(cred.TargetName(), cred.Namespace).
 		WithType(corev1.SecretTypeOpaque).
 		WithLabels(labels).
 		WithAnnotations(annotations).
 		WithData(c.data).
 		WithOwnerReferences(ownerRef(cred))
+	return desired.WithAnnotations(map[string]string{appliedAnnotation: appliedDigest(desired)})
 }
+
+// appliedDigest digests an apply configuration; encoding/json writes map
+// keys sorted, so equal configurations digest equally.
+func appliedDigest(desired *corev1ac.SecretApplyConfiguration) string {
+	b, err := json.Marshal(desired)
+	if err != nil { // a Secret apply configuration always marshals
+		return ""
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
+}
+
+// asApplied reports whether s holds every value desired sets and was last
+// applied as desired: then an apply would change nothing. A value someone
+// else changed or removed fails the first; a field the operator applied
+// before and no longer sets (a label dropped from spec.target) changes the
+// digest.
+func asApplied(s *corev1.Secret, desired *corev1ac.SecretApplyConfiguration) bool {
+	if s.Annotations[appliedAnnotation] == "" || s.Type != ptr.Deref(desired.Type, "") {
+		return false
+	}
+	if !holds(s.Labels, desired.Labels, eq) || !holds(s.Annotations, desired.Annotations, eq) || !holds(s.Data, desired.Data, bytes.Equal) {
+		return false
+	}
+	owner := metav1.GetControllerOf(s)
+	want := desired.OwnerReferences[0]
+	return owner != nil && owner.UID == ptr.Deref(want.UID, "") && owner.Name == ptr.Deref(want.Name, "") &&
+		owner.Kind == ptr.Deref(want.Kind, "") && owner.APIVersion == ptr.Deref(want.APIVersion, "") &&
+		ptr.Deref(owner.BlockOwnerDeletion, false) == ptr.Deref(want.BlockOwnerDeletion, false)
+}
+
+// holds reports whether have has every key of want, with an equal value.
+func holds[V any](have, want map[string]V, equal func(a, b V) bool) bool {
+	for k, w := range want {
+		if h, ok := have[k]; !ok || !equal(h, w) {
+			return false
+		}
+	}
+	return true
+}
+
+func eq(a, b string) bool { return a == b }
 
 func ownerRef(cred *v1alpha1.AprimoCredential) *metav1ac.OwnerReferenceApplyConfiguration {
 	return metav1ac.OwnerReference().
@@ -232,20 +281,25 @@ func (r *AprimoCredentialReconciler) stillFree(ctx context.Context, cred *v1alph
 	return notOwned(s, cred), nil
 }
 
-// applyTarget writes the target Secret with server-side apply, unless what the
-// operator owns of it is already as desired: a pass with nothing to do makes no write.
+// applyTarget writes the target Secret with server-side apply, unless it is
+// already as the operator would apply it: a pass with nothing to do makes no write.
 func (r *AprimoCredentialReconciler) applyTarget(ctx context.Context, cred *v1alpha1.AprimoCredential, existing *corev1.Secret, c targetContent) (bool, error) {
 	desired := r.targetApply(cred, c)
-	if existing != nil {
-		owned, err := corev1ac.ExtractSecret(existing, FieldOwner)
-		if err == nil && equality.Semantic.DeepEqual(owned, desired) {
-			return false, nil
-		}
+	if existing != nil && asApplied(existing, desired) {
+		return false, nil
 	}
-	if err := r.Apply(ctx, desired, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+	body, err := json.Marshal(desired)
+	if err != nil {
+		return false, err
+	}
+	// The answer is read as metadata only: the pass needs only the new
+	// resourceVersion, not the whole Secret decoded on every rotation.
+	written := &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: cred.Namespace, Name: cred.TargetName()}}
+	written.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	if err := r.Patch(ctx, written, client.RawPatch(types.ApplyPatchType, body), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 		r.writeUnsure(cred)
 		return true, err
 	}
-	r.wroteTarget(cred, ptr.Deref(desired.ResourceVersion, "")) // Apply read the answer into desired
+	r.wroteTarget(cred, written.ResourceVersion)
 	return true, nil
 }
