@@ -33,7 +33,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/aprimo-credential-operator/aprimo-credential-operator/api/v1alpha1"
-	"github.com/aprimo-credential-operator/aprimo-credential-operator/internal/policy"
 )
 
 // secretRef is one key of one input Secret.
@@ -102,21 +101,25 @@ func (r *AprimoCredentialReconciler) checkHost(cred *v1alpha1.AprimoCredential) 
 func (r *AprimoCredentialReconciler) inputsHash(ctx context.Context, cred *v1alpha1.AprimoCredential) (string, *failure, error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n%s\n%s\n", cred.TokenEndpoint(), cred.Spec.Flow, strings.Join(cred.Spec.Scopes, " "))
-	bySecret := map[string]map[string]string{} // several keys often share one Secret
+	bySecret := map[string]*secretValues{} // several keys often share one Secret
 	for _, in := range inputs(cred) {
 		if in.bootstrap {
 			continue
 		}
-		digests, ok := bySecret[in.ref.name]
+		values, ok := bySecret[in.ref.name]
 		if !ok {
 			var f *failure
 			var err error
-			if digests, f, err = r.digests(ctx, cred, in.ref.name); f != nil || err != nil {
+			if values, f, err = r.secretValues(ctx, cred, in.ref.name); f != nil || err != nil {
 				return "", f, err
 			}
-			bySecret[in.ref.name] = digests
+			bySecret[in.ref.name] = values // nil: an optional Secret that is absent
 		}
-		fmt.Fprintf(h, "%s/%s=%s\n", in.ref.name, in.ref.key, digests[in.ref.key])
+		digest := ""
+		if values != nil {
+			digest = values.digest(in.ref.key)
+		}
+		fmt.Fprintf(h, "%s/%s=%s\n", in.ref.name, in.ref.key, digest)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16], nil, nil
 }
@@ -128,8 +131,8 @@ func (r *AprimoCredentialReconciler) newBootstrap(ctx context.Context, cred *v1a
 	if cred.Spec.Flow != v1alpha1.FlowRefreshToken || ref == nil {
 		return false, nil
 	}
-	digests, f, err := r.digests(ctx, cred, ref.Name)
-	if f != nil || err != nil || digests[ref.Key] == "" {
+	values, f, err := r.secretValues(ctx, cred, ref.Name)
+	if f != nil || err != nil || values == nil || values.digest(ref.Key) == "" {
 		return false, err // absent: the chain goes on, or readCredentials says what is missing
 	}
 	state := &corev1.Secret{} // from the cache: a hint only; the send path reads it live
@@ -140,7 +143,7 @@ func (r *AprimoCredentialReconciler) newBootstrap(ctx context.Context, cred *v1a
 	if err != nil {
 		return false, err
 	}
-	return !chainStateOf(state).KnowsBootstrap(digests[ref.Key]), nil
+	return !chainStateOf(state).KnowsBootstrap(values.digest(ref.Key)), nil
 }
 
 // inputValues memoises, per input Secret version, what the operator reads of
@@ -157,15 +160,51 @@ type inputValues struct {
 type secretValues struct {
 	uid     types.UID
 	version string
-	digests map[string]string // every non-empty key
-	values  map[string]string // referenced keys only, trimmed
+	// keys holds every non-empty key, in a slice rather than maps: a Secret
+	// has a handful of keys, and at 5,000 input Secrets two small maps and
+	// hex digests per Secret were 8 MB of the manager's heap.
+	keys []keyValue
+}
+
+// keyValue is one non-empty key of an input Secret.
+type keyValue struct {
+	key    string
+	digest [sha256.Size]byte
+	value  string // trimmed; only for a key some credential reads
+	kept   bool   // value is held
+}
+
+func (v *secretValues) find(key string) *keyValue {
+	for i := range v.keys {
+		if v.keys[i].key == key {
+			return &v.keys[i]
+		}
+	}
+	return nil
+}
+
+// digest is the hex SHA-256 of a key's trimmed value; "" when the key is
+// absent or empty.
+func (v *secretValues) digest(key string) string {
+	if kv := v.find(key); kv != nil {
+		return hex.EncodeToString(kv.digest[:])
+	}
+	return ""
+}
+
+// value is a key's trimmed value; "" when the key is absent or empty.
+func (v *secretValues) value(key string) string {
+	if kv := v.find(key); kv != nil {
+		return kv.value
+	}
+	return ""
 }
 
 // covers: the entry holds every key of the Secret the credential reads (or
 // knows the key is absent or empty).
-func (v secretValues) covers(keys []string) bool {
+func (v *secretValues) covers(keys []string) bool {
 	for _, k := range keys {
-		if _, ok := v.values[k]; !ok && v.digests[k] != "" {
+		if kv := v.find(k); kv != nil && !kv.kept {
 			return false
 		}
 	}
@@ -238,24 +277,28 @@ func (r *AprimoCredentialReconciler) secretValues(ctx context.Context, cred *v1a
 		return nil, nil, err
 	}
 	if ok && cached.uid == s.UID && cached.version == s.ResourceVersion {
-		wanted = append(wanted, slices.Collect(maps.Keys(cached.values))...) // other credentials' keys of the same version
-	}
-	v := secretValues{uid: s.UID, version: s.ResourceVersion,
-		digests: make(map[string]string, len(s.Data)), values: make(map[string]string, len(wanted))}
-	for k, raw := range s.Data {
-		if t := strings.TrimSpace(string(raw)); t != "" {
-			v.digests[k] = policy.SHA256(t)
+		for _, kv := range cached.keys { // other credentials' keys of the same version
+			if kv.kept {
+				wanted = append(wanted, kv.key)
+			}
 		}
 	}
-	for _, k := range wanted {
+	v := secretValues{uid: s.UID, version: s.ResourceVersion}
+	for _, k := range slices.Sorted(maps.Keys(s.Data)) {
 		t := strings.TrimSpace(string(s.Data[k]))
-		if len(t) > maxSecretValueBytes {
-			t = t[:maxSecretValueBytes+1] // never used, only refused: no need to hold all of it
+		if t == "" {
+			continue
 		}
-		if t != "" {
-			v.values[k] = t
+		kv := keyValue{key: k, digest: sha256.Sum256([]byte(t))}
+		if slices.Contains(wanted, k) {
+			kv.value, kv.kept = t, true
+			if len(t) > maxSecretValueBytes {
+				kv.value = t[:maxSecretValueBytes+1] // never used, only refused: no need to hold all of it
+			}
 		}
+		v.keys = append(v.keys, kv)
 	}
+	v.keys = slices.Clip(v.keys)
 	// Keyed by the version read, which may be newer than the cache's: the next
 	// pass reads once more, and finds the same values.
 	r.values.mu.Lock()
@@ -265,16 +308,6 @@ func (r *AprimoCredentialReconciler) secretValues(ctx context.Context, cred *v1a
 	r.values.m[key] = v
 	r.values.mu.Unlock()
 	return &v, nil, nil
-}
-
-// digests returns the value digests of an input Secret; nil (and no failure)
-// when an optional Secret is absent.
-func (r *AprimoCredentialReconciler) digests(ctx context.Context, cred *v1alpha1.AprimoCredential, name string) (map[string]string, *failure, error) {
-	v, f, err := r.secretValues(ctx, cred, name)
-	if v == nil {
-		return nil, f, err
-	}
-	return v.digests, nil, nil
 }
 
 // credentials are the values a token request is made with. Never log them.
@@ -312,7 +345,7 @@ func (r *AprimoCredentialReconciler) readCredentials(ctx context.Context, cred *
 			}
 			secrets[ref.name] = s
 		}
-		v := s.values[ref.key]
+		v := s.value(ref.key)
 		if v == "" {
 			return "", stalled(v1alpha1.ReasonSecretKeyNotFound, "Secret %s/%s has no key %q, or it is empty: add the key, or set the key name in spec.",
 				cred.Namespace, ref.name, ref.key), nil

@@ -20,6 +20,7 @@ import (
 	"context"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -38,7 +39,8 @@ import (
 )
 
 // secretNameIndex indexes AprimoCredentials by the names of the Secrets they
-// read or write, to map a Secret event back to them.
+// read, and while they are not Ready the name they write, to map a Secret
+// event back to them.
 const secretNameIndex = ".aprimo.secretNames"
 
 // SetupWithManager registers the controller. secretMetadata is a
@@ -47,7 +49,14 @@ const secretNameIndex = ".aprimo.secretNames"
 func (r *AprimoCredentialReconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, secretMetadata *SecretMetadata, maxConcurrentReconciles int) error {
 	err := mgr.GetFieldIndexer().IndexField(ctx, &v1alpha1.AprimoCredential{}, secretNameIndex, func(o client.Object) []string {
 		cred := o.(*v1alpha1.AprimoCredential)
-		return append(inputSecretNames(cred), cred.TargetName())
+		names := inputSecretNames(cred)
+		// A Ready credential's target is its own, labelled Secret, which the
+		// metadata watch leaves out (the Owns watch sees it): indexing its name
+		// would cost two sets per credential and find nothing.
+		if !meta.IsStatusConditionTrue(cred.Status.Conditions, v1alpha1.ConditionReady) {
+			names = append(names, cred.TargetName())
+		}
+		return names
 	})
 	if err != nil {
 		return err

@@ -17,6 +17,7 @@ limitations under the License.
 package controllers
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"testing"
 	"time"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/aprimo-credential-operator/aprimo-credential-operator/api/v1alpha1"
 	"github.com/aprimo-credential-operator/aprimo-credential-operator/internal/aprimo"
+	"github.com/aprimo-credential-operator/aprimo-credential-operator/internal/policy"
 )
 
 // TestAsApplied: a pass skips its apply only when the Secret holds every
@@ -63,7 +65,9 @@ func TestAsApplied(t *testing.T) {
 		"the owner removed":               {edit: func(s *corev1.Secret, _ *v1alpha1.AprimoCredential) { s.OwnerReferences = nil }},
 		"another controller":              {edit: func(s *corev1.Secret, _ *v1alpha1.AprimoCredential) { s.OwnerReferences[0].UID = "uid-2" }},
 		"a label dropped from the spec":   {edit: func(_ *corev1.Secret, c *v1alpha1.AprimoCredential) { delete(c.Spec.Target.Labels, "team") }},
-		"an annotation added to the spec": {edit: func(_ *corev1.Secret, c *v1alpha1.AprimoCredential) { c.Spec.Target.Annotations = map[string]string{"a": "b"} }},
+		"an annotation added to the spec": {edit: func(_ *corev1.Secret, c *v1alpha1.AprimoCredential) {
+			c.Spec.Target.Annotations = map[string]string{"a": "b"}
+		}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -75,5 +79,25 @@ func TestAsApplied(t *testing.T) {
 				t.Errorf("asApplied() = %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestSecretValuesDigestAsBefore: the memo's digests are the hex SHA-256 of
+// the trimmed value, as the inputs-hash annotations already written were
+// computed: a new format would cost every credential a token request.
+func TestSecretValuesDigestAsBefore(t *testing.T) {
+	secret := randomString(16)
+	v := &secretValues{keys: []keyValue{
+		{key: "clientSecret", digest: sha256.Sum256([]byte(secret)), value: secret, kept: true},
+		{key: "other", digest: sha256.Sum256([]byte("x"))},
+	}}
+	if got, want := v.digest("clientSecret"), policy.SHA256(secret); got != want {
+		t.Errorf("digest = %s, want %s", got, want)
+	}
+	if v.digest("absent") != "" || v.value("absent") != "" || v.value("other") != "" {
+		t.Errorf("an absent key or a key not kept has a digest or value")
+	}
+	if !v.covers([]string{"clientSecret", "absent"}) || v.covers([]string{"other"}) {
+		t.Errorf("covers: want the kept and absent keys covered, the key not kept not")
 	}
 }
