@@ -75,7 +75,7 @@ func main() {
 	flag.StringVar(&allowedTokenHosts, "allowed-token-hosts", "*.aprimo.com,auth.aprimodm.com",
 		"Comma-separated hosts the operator may send credentials to; *.example.com matches any subdomain. "+
 			"A credential pointing elsewhere is HostNotAllowed. Redirects are never followed.")
-	flag.IntVar(&maxConcurrentReconciles, "max-concurrent-reconciles", 32,
+	flag.IntVar(&maxConcurrentReconciles, "max-concurrent-reconciles", 64,
 		"How many AprimoCredentials are reconciled at once. Each mostly waits on Aprimo and the API server.")
 	flag.DurationVar(&tokenRequestTimeout, "token-request-timeout", 10*time.Second,
 		"Timeout of one token request, including reading the answer (at most 1 MiB).")

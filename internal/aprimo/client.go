@@ -44,7 +44,7 @@ const (
 	defaultMaxBodyBytes = 1 << 20
 	userAgent           = "aprimo-credential-operator"
 	// maxIdleConnsPerHost covers the manager's concurrent token requests to
-	// one host: --max-concurrent-reconciles is 32 by default.
+	// one host: --max-concurrent-reconciles is 64 by default.
 	maxIdleConnsPerHost = 64
 )
 
