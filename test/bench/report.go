@@ -138,9 +138,12 @@ type FlowFigures struct {
 	TargetWrites              int     `json:"targetSecretWrites"`
 	StateWrites               int     `json:"stateSecretWrites"`
 	StatusWrites              int     `json:"statusWrites"`
-	SecretWritesPerRotation   float64 `json:"secretWritesPerRotation"`
-	StatusWritesPerRotation   float64 `json:"statusWritesPerRotation"`
-	WritesPerRotation         float64 `json:"writesPerRotation"`
+	// The writes per rotation count each credential's writes from its first
+	// rotation in the window to its last (see framedWrites); the write counts
+	// above are the window's.
+	SecretWritesPerRotation float64 `json:"secretWritesPerRotation"`
+	StatusWritesPerRotation float64 `json:"statusWritesPerRotation"`
+	WritesPerRotation       float64 `json:"writesPerRotation"`
 }
 
 // ManagerUsage is one manager process in a window.
@@ -296,13 +299,18 @@ func (b *bench) phase(win window, audit *auditFindings, requests []aprimotest.Re
 	}
 	f.RefusedWrites = len(audit.refusedBetween(win.from, win.to))
 	delete(f.Flows, "")
+	framed, framedRotations := framedWrites(rots, audit.writes, flowOf)
 	for flow, ff := range f.Flows {
 		if ff.Rotations > 0 {
 			r := float64(ff.Rotations)
 			ff.RequestsPerRotation = round(float64(clientRequests[flow]) / r)
-			ff.SecretWritesPerRotation = round(float64(ff.TargetWrites+ff.StateWrites) / r)
-			ff.StatusWritesPerRotation = round(float64(ff.StatusWrites) / r)
-			ff.WritesPerRotation = round(float64(ff.TargetWrites+ff.StateWrites+ff.StatusWrites) / r)
+			secret, status := ff.TargetWrites+ff.StateWrites, ff.StatusWrites
+			if fr := framedRotations[flow]; fr > 0 {
+				r, secret, status = float64(fr), framed[flow].secret, framed[flow].status
+			}
+			ff.SecretWritesPerRotation = round(float64(secret) / r)
+			ff.StatusWritesPerRotation = round(float64(status) / r)
+			ff.WritesPerRotation = round(float64(secret+status) / r)
 		}
 		if cr := clientRotations[flow]; cr > 0 {
 			ff.RequestsPerClientRotation = round(float64(clientRequests[flow]) / float64(cr))
@@ -320,6 +328,60 @@ func (b *bench) phase(win window, audit *auditFindings, requests []aprimotest.Re
 		f.Managers = append(f.Managers, usageIn(m, win))
 	}
 	return f
+}
+
+// rotationWrites are the Secret (target and state) and status writes of
+// whole rotations.
+type rotationWrites struct{ secret, status int }
+
+// framedWrites counts, per flow, each credential's writes after its first
+// rotation in the window up to and including its last (by the API server's
+// clock, as the audit log has it). A rotation's state writes come before its
+// target write and its status write after, so k rotations frame k−1 whole
+// ones, and the window's edge never splits one: it can fall between a
+// target write and its status write when many credentials take a shared
+// token together. It returns the writes and the framed rotations per flow.
+func framedWrites(rots []rotation, writes []write, flowOf map[client.ObjectKey]string) (map[string]rotationWrites, map[string]int) {
+	type frame struct {
+		first, last time.Time
+		n           int
+	}
+	frames := map[client.ObjectKey]*frame{}
+	for _, r := range rots {
+		fr := frames[r.cred]
+		if fr == nil {
+			fr = &frame{first: r.landed, last: r.landed}
+			frames[r.cred] = fr
+		}
+		if r.landed.Before(fr.first) {
+			fr.first = r.landed
+		}
+		if r.landed.After(fr.last) {
+			fr.last = r.landed
+		}
+		fr.n++
+	}
+	counts, rotations := map[string]rotationWrites{}, map[string]int{}
+	for key, fr := range frames {
+		if fr.n > 1 {
+			rotations[flowOf[key]] += fr.n - 1
+		}
+	}
+	for _, w := range writes {
+		fr := frames[w.cred]
+		if fr == nil || fr.n < 2 || !w.at.After(fr.first) || w.at.After(fr.last) {
+			continue
+		}
+		c := counts[flowOf[w.cred]]
+		switch w.kind {
+		case writeTarget, writeState:
+			c.secret++
+		case writeStatus:
+			c.status++
+		}
+		counts[flowOf[w.cred]] = c
+	}
+	return counts, rotations
 }
 
 // clientTokens are the new tokens one Aprimo client's credentials took in a
