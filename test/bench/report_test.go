@@ -31,7 +31,9 @@ func TestFramedWritesIgnoreTheWindowEdge(t *testing.T) {
 	flowOf := map[client.ObjectKey]string{cc: flowOwn, pw: flowPassword}
 	var rots []rotation
 	var writes []write
-	at := func(s int, ms int) time.Time { return t0.Add(time.Duration(s)*time.Second + time.Duration(ms)*time.Millisecond) }
+	at := func(s int, ms int) time.Time {
+		return t0.Add(time.Duration(s)*time.Second + time.Duration(ms)*time.Millisecond)
+	}
 	for i := range 4 { // rotations every 10 s; the last one's status falls after the window
 		s := 10 * i
 		rots = append(rots, rotation{cred: cc, landed: at(s, 0)}, rotation{cred: pw, landed: at(s, 500)})
