@@ -218,7 +218,7 @@ func appliedDigest(desired *corev1ac.SecretApplyConfiguration) string {
 // before and no longer sets (a label dropped from spec.target) changes the
 // digest.
 func asApplied(s *corev1.Secret, desired *corev1ac.SecretApplyConfiguration) bool {
-	if s.Annotations[appliedAnnotation] == "" || s.Type != ptr.Deref(desired.Type, "") {
+	if s.Type != ptr.Deref(desired.Type, "") {
 		return false
 	}
 	if !holds(s.Labels, desired.Labels, eq) || !holds(s.Annotations, desired.Annotations, eq) || !holds(s.Data, desired.Data, bytes.Equal) {
