@@ -295,6 +295,12 @@ func (r *AprimoCredentialReconciler) usableShared(p *pass) func(*aprimo.Token) b
 	}
 }
 
+// sharesTokens: only ClientCredentials tokens are shared; a token bound to a
+// user or to a refresh-token chain never is.
+func sharesTokens(flow v1alpha1.Flow) bool {
+	return flow == v1alpha1.FlowClientCredentials || flow == "" // "": the API server's default
+}
+
 // ownTokenNeeded: a forced refresh, or a target Secret someone edited, gets a
 // token of its own rather than the client's latest.
 func ownTokenNeeded(p *pass) bool {
@@ -306,11 +312,7 @@ func ownTokenNeeded(p *pass) bool {
 // request a token twice, so cacheIsFresh needs no live read; a stale status
 // is still refused by the status write's optimistic lock.
 func (r *AprimoCredentialReconciler) takesSharedToken(ctx context.Context, p *pass) bool {
-	switch p.cred.Spec.Flow {
-	case v1alpha1.FlowRefreshToken, v1alpha1.FlowResourceOwnerPassword, v1alpha1.FlowDistributedMarketing, v1alpha1.FlowLegacyUserToken:
-		return false // never shared (requestToken)
-	}
-	if ownTokenNeeded(p) {
+	if !sharesTokens(p.cred.Spec.Flow) || ownTokenNeeded(p) {
 		return false
 	}
 	c, f, err := r.readCredentials(ctx, p.cred) // the values the inputs hash just read: no API call

@@ -19,6 +19,7 @@ package controllers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -43,6 +44,9 @@ type TokenSource interface {
 // requestToken runs the credential's flow once. Errors are *failure, *aprimo.Error or API errors.
 func (r *AprimoCredentialReconciler) requestToken(ctx context.Context, p *pass, c *credentials) (*aprimo.Token, error) {
 	cred := p.cred
+	if sharesTokens(cred.Spec.Flow) {
+		return r.clientCredentials(ctx, p, c) // shared by credentials of one client: sharedtokens.go
+	}
 	switch cred.Spec.Flow {
 	case v1alpha1.FlowRefreshToken:
 		tok, err := r.redeem(ctx, p, c, c.bootstrap, refreshBinding(cred, c))
@@ -57,7 +61,7 @@ func (r *AprimoCredentialReconciler) requestToken(ctx context.Context, p *pass, 
 	case v1alpha1.FlowLegacyUserToken:
 		return r.legacyFlow(ctx, p, c)
 	default:
-		return r.clientCredentials(ctx, p, c) // shared by credentials of one client: sharedtokens.go
+		return nil, fmt.Errorf("unknown flow %q", cred.Spec.Flow) // the CRD's enum admits none
 	}
 }
 
